@@ -1,0 +1,59 @@
+import { InvalidStateError } from './errors.js';
+import type { NativeObject } from './native.js';
+
+/** Something whose use after close() must fail clearly. */
+export interface Closable {
+  readonly closed: boolean;
+}
+
+/**
+ * A GStreamer element (or any GObject) inside a pipeline. Properties read and
+ * write as plain JS values: booleans, numbers, strings, enums by nick
+ * (`'max-bundle'`), caps as strings, structures as objects.
+ */
+export class Element {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly native: NativeObject,
+    private readonly owner: Closable,
+  ) {}
+
+  /** The element's name, unique within its bin (`videotestsrc0`, or the `name=` you gave). */
+  get name(): string | null {
+    return this.native.name;
+  }
+
+  /** The factory that made it (`videotestsrc`), or null for objects that are not elements. */
+  get factoryName(): string | null {
+    return this.native.factoryName;
+  }
+
+  /** The GType name, e.g. `GstWebRTCBin`. */
+  get typeName(): string {
+    return this.native.typeName;
+  }
+
+  /** Reads a GObject property. Throws TypeError for a property that does not exist. */
+  get(property: string): unknown {
+    this.assertOpen();
+    if (typeof property !== 'string') throw new TypeError('property name must be a string');
+    return this.native.get(property);
+  }
+
+  /** Writes a GObject property. Throws TypeError for a missing property or a value of the wrong type. */
+  set(property: string, value: unknown): this {
+    this.assertOpen();
+    if (typeof property !== 'string') throw new TypeError('property name must be a string');
+    this.native.set(property, value);
+    return this;
+  }
+
+  /** Names of all properties this object has. */
+  propertyNames(): string[] {
+    return this.native.propertyNames();
+  }
+
+  private assertOpen(): void {
+    if (this.owner.closed) throw new InvalidStateError(`${this.name ?? this.typeName}: its pipeline is closed`);
+  }
+}

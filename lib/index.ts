@@ -1,0 +1,11 @@
+export { Pipeline, type PipelineEvents, type PipelineState } from './pipeline.js';
+export { WebRtcBin, type WebRtcBinEvents, type WebRtcBinOptions } from './webrtcbin.js';
+export { Element } from './element.js';
+export { Track } from './track.js';
+export { RtpTransceiver } from './transceiver.js';
+export { DataChannel, type DataChannelEvents, type DataChannelInit, type DataChannelState } from './data-channel.js';
+export { GstError, InvalidStateError, MissingDependencyError, OperationError, type GstErrorDetails } from './errors.js';
+export type { RtcStats, RtcStatsReport } from './stats.js';
+export type { ListenerErrorEvent } from './safe-emitter.js';
+export type * from './types.js';
+export { gstreamerVersion } from './version.js';

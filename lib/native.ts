@@ -1,0 +1,84 @@
+// The native addon's surface, as the TypeScript layer sees it. Internal: users
+// work with Pipeline, WebRtcBin and friends, never with these handles.
+import { GstError } from './errors.js';
+import { missingLibrariesError } from './missing-dependency.js';
+import { packageRoot } from './package-root.js';
+
+/** A GStreamer object (element, pad, transceiver, data channel) held by JS. */
+export interface NativeObject {
+  get(property: string): unknown;
+  set(property: string, value: unknown): void;
+  propertyNames(): string[];
+  /** Whether the object is an instance of the named GType, e.g. `GstPad`. */
+  is(typeName: string): boolean;
+  readonly typeName: string;
+  readonly name: string | null;
+  readonly factoryName: string | null;
+}
+
+export type StateName = 'null' | 'ready' | 'paused' | 'playing';
+export type StateChangeResult = 'success' | 'async' | 'no-preroll' | 'failure';
+
+/** Called on the JS thread for every event: target 0 is the pipeline's bus. */
+export type NativeEventHandler = (target: number, type: string, data: Record<string, unknown> | null) => void;
+
+export interface NativePipeline {
+  setState(state: StateName): StateChangeResult;
+  getState(): StateName;
+  getElement(name: string): NativeObject | null;
+  elementsByFactory(factory: string): NativeObject[];
+  addBin(description: string): NativeObject;
+  addElement(factory: string, name?: string): NativeObject;
+  removeElement(element: NativeObject): void;
+  link(src: NativeObject, sink: NativeObject): void;
+  syncState(element: NativeObject): void;
+  unblockPad(pad: NativeObject): void;
+  sendEos(): boolean;
+  recalculateLatency(): void;
+  setKeepAlive(keepAlive: boolean): void;
+  clockTime(): number | null;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface NativeWebRtcBin {
+  readonly id: number;
+  createOffer(promiseId: number): void;
+  createAnswer(promiseId: number): void;
+  setLocalDescription(promiseId: number, type: string, sdp: string): void;
+  setRemoteDescription(promiseId: number, type: string, sdp: string): void;
+  /** True when a reply will follow (GStreamer >= 1.24). */
+  addIceCandidate(promiseId: number, sdpMLineIndex: number, candidate: string): boolean;
+  getStats(promiseId: number): void;
+  addTransceiver(direction: string, caps: string | null): NativeObject;
+  getTransceivers(): NativeObject[];
+  addTurnServer(uri: string): boolean;
+  createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
+  close(): void;
+}
+
+export interface Addon {
+  NativePipeline: new (description: string | null, onEvent: NativeEventHandler) => NativePipeline;
+  NativeWebRtcBin: new (pipeline: NativePipeline, element: NativeObject) => NativeWebRtcBin;
+  dataChannelSend(channel: NativeObject, data: string | Buffer): void;
+  dataChannelClose(channel: NativeObject): void;
+  setErrorClass(errorClass: typeof GstError): void;
+  version(): { major: number; minor: number; micro: number };
+  hasElement(factory: string): boolean;
+}
+
+function load(): Addon {
+  let addon: Addon;
+  try {
+    // node-gyp-build looks in prebuilds/ first, then build/Release.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require('node-gyp-build')(packageRoot()) as Addon;
+  } catch (error) {
+    throw missingLibrariesError(error);
+  }
+  addon.setErrorClass(GstError);
+  return addon;
+}
+
+/** The addon, loaded on first use. */
+export const native: Addon = load();

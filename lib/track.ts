@@ -1,0 +1,87 @@
+import { Element } from './element.js';
+import { InvalidStateError } from './errors.js';
+import { withInstallHint } from './missing-dependency.js';
+import type { NativeObject } from './native.js';
+import type { Pipeline } from './pipeline.js';
+import type { MediaKind } from './types.js';
+
+/** Reads one field of caps text such as `application/x-rtp, media=(string)video, payload=(int)96`. */
+function capsField(caps: string, field: string): string | undefined {
+  return new RegExp(`[,\\s]${field}=(?:\\([a-z]+\\))?"?([^",;]+)"?`).exec(caps)?.[1]?.trim();
+}
+
+/**
+ * Incoming media: one RTP stream webrtcbin received (its `pad-added`). Media is
+ * held back until you call link(); a track nobody links is discarded, never
+ * left unlinked.
+ */
+export class Track {
+  /** 'audio' or 'video'. */
+  readonly kind: MediaKind;
+  /** RTP encoding name, e.g. `VP8`, `H264`, `OPUS`. */
+  readonly encodingName: string;
+  /** RTP payload type. */
+  readonly payloadType: number;
+  /** RTP clock rate. */
+  readonly clockRate: number;
+  /** The full RTP caps, as text. */
+  readonly caps: string;
+  private linkedBin: Element | null = null;
+
+  /** @internal */
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly pad: NativeObject,
+    caps: string,
+  ) {
+    this.caps = caps;
+    this.kind = capsField(caps, 'media') === 'audio' ? 'audio' : 'video';
+    this.encodingName = (capsField(caps, 'encoding-name') ?? '').toUpperCase();
+    this.payloadType = Number(capsField(caps, 'payload') ?? NaN);
+    this.clockRate = Number(capsField(caps, 'clock-rate') ?? NaN);
+  }
+
+  /** The pad's name on the webrtcbin (e.g. `src_0`). */
+  get padName(): string {
+    return this.pad.name ?? '';
+  }
+
+  /** Whether link() or discard() has run. */
+  get linked(): boolean {
+    return this.linkedBin !== null;
+  }
+
+  /**
+   * Links the track to a branch made from a description that starts with a
+   * depayloader, e.g. `'rtpvp8depay ! vp8dec ! videoconvert ! autovideosink'`,
+   * starts it and lets the media flow. Returns the branch.
+   * @throws GstError when the description does not parse or does not fit the track's caps.
+   */
+  link(description: string): Element {
+    if (typeof description !== 'string') throw new TypeError('description must be a string');
+    this.pipeline.assertOpen();
+    if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
+    const native = this.pipeline.native;
+    let bin: NativeObject;
+    try {
+      bin = native.addBin(description);
+    } catch (error) {
+      throw withInstallHint(error);
+    }
+    try {
+      native.link(this.pad, bin);
+      native.syncState(bin);
+    } catch (error) {
+      native.removeElement(bin);
+      throw error;
+    }
+    native.unblockPad(this.pad);
+    this.linkedBin = new Element(bin, this.pipeline);
+    return this.linkedBin;
+  }
+
+  /** Consumes the track's media without using it. */
+  discard(): void {
+    if (this.linkedBin === null && !this.pipeline.closed) this.link('fakesink sync=false async=false');
+  }
+}

@@ -1,0 +1,57 @@
+#include "dispatcher.h"
+
+#include "value.h"
+
+Dispatcher* Dispatcher::Create(Napi::Env env, Napi::Function callback) {
+  auto* self = new Dispatcher();
+  // Unlimited queue: a GStreamer thread must never wait for JS.
+  self->tsfn_ = Tsfn::New(env, callback, "gst-webrtc-node events", 0, 1, self);
+  self->tsfn_.Unref(env);  // only a playing pipeline (or a pending operation) keeps Node alive
+  return self;
+}
+
+void Dispatcher::Post(uint32_t target, const char* type, GstStructure* data) {
+  auto* event = new Event{target, type, data};
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_ || tsfn_.NonBlockingCall(event) != napi_ok) delete event;
+}
+
+void Dispatcher::SetKeepAlive(Napi::Env env, bool keepAlive) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_ || keepAlive == keepAlive_) return;
+  keepAlive_ = keepAlive;
+  if (keepAlive) tsfn_.Ref(env);
+  else tsfn_.Unref(env);
+}
+
+void Dispatcher::Close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return;
+  closed_ = true;
+  tsfn_.Release();
+}
+
+Dispatcher* Dispatcher::Ref() {
+  refs_.fetch_add(1);
+  return this;
+}
+
+void Dispatcher::Unref() {
+  if (refs_.fetch_sub(1) == 1) delete this;
+}
+
+void Dispatcher::CallJs(Napi::Env env, Napi::Function callback, Dispatcher*, Event* event) {
+  // env is null while the environment is being torn down: drop the event.
+  if (env != nullptr && callback != nullptr) {
+    Napi::HandleScope scope(env);
+    Napi::Value data = event->data != nullptr ? StructureToJs(env, event->data) : env.Null();
+    try {
+      callback.Call({Napi::Number::New(env, event->target), Napi::String::New(env, event->type), data});
+    } catch (const Napi::Error& error) {
+      // The TypeScript dispatcher catches listener errors itself; reaching this is a bug
+      // in the library, so make it an uncaught exception rather than lose it.
+      error.ThrowAsJavaScriptException();
+    }
+  }
+  delete event;
+}
