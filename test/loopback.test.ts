@@ -1,0 +1,133 @@
+// Two webrtcbins in one process over real loopback ICE, DTLS and SRTP.
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { PeerConnector, Pipeline, type Track, WebRtcBin } from '../lib/index.js';
+import { OPUS_SOURCE, rendered, VP8_SOURCE } from './support/media.js';
+import { nextEvent, until } from './support/wait.js';
+
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const thing of open.splice(0)) thing.close();
+});
+
+describe('loopback', () => {
+  it('sends VP8 video and Opus audio from a pipeline to a standalone WebRtcBin, and frames are decoded', async () => {
+    const tx = new Pipeline(`${VP8_SOURCE} ! webrtcbin name=tx bundle-policy=max-bundle  ${OPUS_SOURCE} ! tx.`);
+    const rx = new WebRtcBin({ latency: 50 });
+    open.push(tx, rx);
+    const sender = tx.getWebRtcBin('tx')!;
+
+    const tracks: Track[] = [];
+    rx.on('track', (track) => {
+      tracks.push(track);
+      if (track.kind === 'video') track.link('rtpvp8depay ! vp8dec ! fakesink name=video-out');
+      else track.link('rtpopusdepay ! opusdec ! fakesink name=audio-out');
+    });
+    const connected = Promise.all([
+      nextEvent(sender, 'connectionstatechange', (state) => state === 'connected'),
+      nextEvent(rx, 'connectionstatechange', (state) => state === 'connected'),
+    ]);
+    const negotiated = PeerConnector.pair(sender, rx);
+    await tx.play();
+    await negotiated;
+    await connected;
+    expect(sender.connectionState).toBe('connected');
+    expect(rx.connectionState).toBe('connected');
+    expect(sender.signalingState).toBe('stable');
+
+    await until(() => rendered(rx.pipeline, 'video-out') >= 30 && rendered(rx.pipeline, 'audio-out') >= 30, 'video and audio are decoded');
+    expect(tracks.map((t) => `${t.kind}/${t.encodingName}`).sort()).toEqual(['audio/OPUS', 'video/VP8']);
+    const video = tracks.find((t) => t.kind === 'video')!;
+    expect(video.clockRate).toBe(90000);
+    expect(video.linked).toBe(true);
+
+    const stats = Object.values(await rx.getStats());
+    const inbound = stats.filter((s) => s.type === 'inbound-rtp');
+    expect(inbound.length).toBe(2);
+    for (const s of inbound) expect(s.packetsReceived).toBeGreaterThan(0);
+    expect(stats.some((s) => s.type === 'candidate-pair')).toBe(true);
+
+    const sdp = rx.remoteDescription!.sdp;
+    expect(sdp).toMatch(/m=video .*\r\n/);
+    expect(sdp).toMatch(/a=rtpmap:\d+ VP8\/90000/);
+    expect(sdp).toMatch(/a=rtpmap:\d+ OPUS\/48000\/2/);
+    expect(rx.localDescription!.type).toBe('answer');
+  });
+
+  it('sends with addTrack(); a track nobody listens for is consumed without errors', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    a.addTrack(VP8_SOURCE);
+    const errors: Error[] = [];
+    b.pipeline.on('error', (error) => errors.push(error));
+    b.pipeline.on('warning', (warning) => errors.push(warning));
+    await PeerConnector.pair(a, b);
+    const packetsReceived = async () => Number(Object.values(await b.getStats()).find((s) => s.type === 'inbound-rtp')?.packetsReceived ?? 0);
+    await until(async () => (await packetsReceived()) > 60, 'packets keep arriving with no track listener');
+    expect(errors).toEqual([]);
+  });
+
+  it('track.discard() consumes a track a listener chose not to use', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    a.addTrack(VP8_SOURCE);
+    const seen = nextEvent<[Track]>(b, 'track');
+    await PeerConnector.pair(a, b);
+    const [track] = await seen;
+    expect(track.linked).toBe(false);
+    track.discard();
+    expect(track.linked).toBe(true);
+    expect(() => track.link('fakesink')).toThrow(/already linked/);
+  });
+
+  it('receives through a recvonly transceiver and reports transceivers', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    a.addTrack(VP8_SOURCE);
+    b.addTransceiver('video', { direction: 'recvonly' });
+    b.on('track', (track) => track.link('rtpvp8depay ! vp8dec ! fakesink name=out'));
+    await PeerConnector.pair(a, b);
+    await until(() => rendered(b.pipeline, 'out') >= 10, 'frames are decoded');
+    const [sent] = a.getTransceivers();
+    const [received] = b.getTransceivers();
+    expect(sent.mid).not.toBeNull();
+    expect(received.mid).toBe(sent.mid);
+    expect(received.direction).toBe('recvonly');
+    expect(received.currentDirection).toBe('recvonly');
+    expect(b.localDescription!.sdp).toMatch(/\r\na=recvonly\r\n/);
+    expect(sent.kind).toBe('video');
+    expect(received.kind).toBe('video');
+  });
+
+  it('offers a recvonly video transceiver with VP8 and H.264', async () => {
+    const a = new WebRtcBin();
+    open.push(a);
+    const transceiver = a.addTransceiver('video', { direction: 'recvonly' });
+    expect(transceiver.direction).toBe('recvonly');
+    const offer = await a.createOffer();
+    expect(offer.type).toBe('offer');
+    expect(offer.sdp).toMatch(/a=recvonly/);
+    expect(offer.sdp).toMatch(/a=rtpmap:96 VP8\/90000/);
+    expect(offer.sdp).toMatch(/a=rtpmap:102 H264\/90000/);
+    expect(offer.sdp).toMatch(/a=fmtp:102 .*packetization-mode=1/);
+  });
+
+  it('emits a null candidate when gathering completes, after the real ones', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    a.addTrack(VP8_SOURCE);
+    const candidates: (string | null)[] = [];
+    a.on('icecandidate', (c) => candidates.push(c === null ? null : c.candidate));
+    const done = nextEvent(a, 'icecandidate', (c) => c === null);
+    await PeerConnector.pair(a, b);
+    await done;
+    expect(a.iceGatheringState).toBe('complete');
+    expect(candidates.at(-1)).toBeNull();
+    expect(candidates.filter((c) => c !== null).length).toBeGreaterThan(0);
+    expect(candidates.slice(0, -1).every((c) => c!.startsWith('candidate:'))).toBe(true);
+  });
+});
