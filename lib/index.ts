@@ -8,5 +8,6 @@ export { GstError, InvalidStateError, MissingDependencyError, OperationError, ty
 export type { RtcStats, RtcStatsReport } from './stats.js';
 export type { ListenerErrorEvent } from './safe-emitter.js';
 export type * from './types.js';
-export { PeerConnector, type PeerConnectorEvents, type PeerConnectorOptions, type SignalMessage } from './peer-connector.js';
+export { PeerConnector, type PeerConnectorEvents, type PeerConnectorOptions } from './peer-connector.js';
 export { gstreamerVersion } from './version.js';
+export * from './signalling/index.js';

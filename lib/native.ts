@@ -53,6 +53,8 @@ export interface NativeWebRtcBin {
   addTransceiver(direction: string, caps: string | null): NativeObject;
   getTransceivers(): NativeObject[];
   addTurnServer(uri: string): boolean;
+  /** How many linked sink pads have no caps yet. */
+  pendingSinkCaps(): number;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }

@@ -1,15 +1,13 @@
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
+import type { SessionPayload } from './signalling/protocol.js';
 import type { IceCandidate, SessionDescription } from './types.js';
 import type { WebRtcBin } from './webrtcbin.js';
-
-/** What two peers exchange over any signalling channel. */
-export type SignalMessage = { type: 'sdp'; sdp: SessionDescription } | { type: 'ice'; candidate: IceCandidate | null };
 
 export interface PeerConnectorOptions {
   /** The offerer answers `negotiationneeded` with an offer; the answerer waits for one. */
   role: 'offerer' | 'answerer';
   /** Delivers a message to the remote peer (its PeerConnector.handle, a signalling client, ...). */
-  send: (message: SignalMessage) => void;
+  send: (message: SessionPayload) => void;
 }
 
 export interface PeerConnectorEvents extends ListenerErrorEvent {
@@ -61,7 +59,7 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
   }
 
   /** Processes a message from the remote peer. Malformed messages surface as `error`. */
-  handle(message: SignalMessage): Promise<void> {
+  handle(message: SessionPayload): Promise<void> {
     return this.enqueue(async () => {
       if (message?.type === 'sdp') await this.onDescription(message.sdp);
       else if (message?.type === 'ice') await this.onCandidate(message.candidate);
@@ -90,7 +88,7 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
     return this.queue;
   }
 
-  private post(message: SignalMessage): void {
+  private post(message: SessionPayload): void {
     if (!this.isClosed) this.options.send(message);
   }
 

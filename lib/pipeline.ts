@@ -61,6 +61,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   constructor(description?: string) {
     super();
     if (description !== undefined && typeof description !== 'string') throw new TypeError('Pipeline description must be a string');
+    if (description?.trim() === '') throw new TypeError('the pipeline description is empty (omit it for an empty pipeline)');
     try {
       this.native = new native.NativePipeline(description ?? null, (target, type, data) => this.onNativeEvent(target, type, data));
     } catch (error) {

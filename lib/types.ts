@@ -13,6 +13,7 @@ export interface IceCandidate {
   candidate: string;
   sdpMLineIndex?: number | null;
   sdpMid?: string | null;
+  usernameFragment?: string | null;
 }
 
 /** RTCIceServer. Only `stun:`, `turn:` and `turns:` URLs are understood. */

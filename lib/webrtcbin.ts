@@ -100,6 +100,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private readonly channels = new Set<DataChannel>();
   private nextPromiseId = 1;
   private isClosed = false;
+  /** webrtcbin asked for negotiation, but a sink pad has no caps yet (see onSinkCaps). */
+  private negotiationDeferred = false;
+  private readonly capsWaiters: (() => void)[] = [];
   private states: Record<StateProperty, string>;
 
   /** @internal Wraps an existing element (Pipeline does this). */
@@ -189,8 +192,13 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     return this.closed ? null : (this.element.get('remote-description') as SessionDescription | null);
   }
 
-  /** Creates an SDP offer from the current transceivers and data channels (`create-offer`). */
+  /**
+   * Creates an SDP offer from the current transceivers and data channels
+   * (`create-offer`). It first waits until every linked sink pad has caps, since
+   * webrtcbin leaves out the m-line of a pad whose caps it does not know yet.
+   */
   async createOffer(): Promise<SessionDescription> {
+    await this.sinkCapsReady();
     const reply = await this.request('createOffer', (id) => this.native.createOffer(id));
     return descriptionFrom(reply, 'offer');
   }
@@ -203,12 +211,14 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /** Applies a local description (`set-local-description`). @throws TypeError for malformed input. */
   async setLocalDescription(description: SessionDescription): Promise<void> {
+    this.assertOpen();
     const { type, sdp } = checkDescription(description);
     await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
   }
 
   /** Applies the peer's description (`set-remote-description`). @throws TypeError for malformed input. */
   async setRemoteDescription(description: SessionDescription): Promise<void> {
+    this.assertOpen();
     const { type, sdp } = checkDescription(description);
     await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
   }
@@ -300,6 +310,37 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.dispatch('close');
   }
 
+  /**
+   * webrtcbin (1.22) can ask for negotiation as soon as a sink pad is linked,
+   * before its caps are known; an offer made then lacks that media. So
+   * `negotiationneeded` waits until every linked sink pad has caps.
+   */
+  private onSinkCaps(): void {
+    if (this.native.pendingSinkCaps() > 0) return;
+    for (const resolve of this.capsWaiters.splice(0)) resolve();
+    if (this.negotiationDeferred) {
+      this.negotiationDeferred = false;
+      this.dispatch('negotiationneeded');
+    }
+  }
+
+  private async sinkCapsReady(timeoutMs = 10_000): Promise<void> {
+    this.assertOpen();
+    if (this.native.pendingSinkCaps() === 0) return;
+    const release = this.pipeline.holdOperation();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.capsWaiters.push(resolve);
+        timer = setTimeout(() => reject(new GstError(`createOffer: a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`)), timeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+    this.assertOpen();
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new InvalidStateError('the WebRtcBin is closed');
   }
@@ -345,7 +386,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.settle(data?.id as number, data?.result as string, (data?.reply as Record<string, unknown> | undefined) ?? null);
         break;
       case 'negotiation-needed':
-        this.dispatch('negotiationneeded');
+        this.negotiationDeferred = true;
+        this.onSinkCaps();
+        break;
+      case 'sink-caps':
+        this.onSinkCaps();
         break;
       case 'ice-candidate': {
         const sdpMLineIndex = data?.sdpMLineIndex as number;

@@ -73,5 +73,6 @@ struct DispatchTarget {
     self->dispatcher->Unref();
     delete self;
   }
+  static void FreeNotify(gpointer data) { Free(data); }
   void Post(const char* type, GstStructure* data) const { dispatcher->Post(target, type, data); }
 };

@@ -74,7 +74,7 @@ struct PadBlock {
   std::atomic<bool> announced{false};
   static void Free(gpointer data) {
     auto* self = static_cast<PadBlock*>(data);
-    DispatchTarget::Free(self->target);
+    DispatchTarget::FreeNotify(self->target);
     delete self;
   }
 };

@@ -36,8 +36,23 @@ void OnStateNotify(GObject* webrtcbin, GParamSpec* spec, gpointer data) {
   static_cast<DispatchTarget*>(data)->Post("state", state);
 }
 
+GstPadProbeReturn OnSinkEvent(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  static_cast<DispatchTarget*>(data)->Post("sink-caps", nullptr);
+  return GST_PAD_PROBE_REMOVE;  // the first caps are what an offer needs
+}
+
+// An offer made before a sink pad has caps lacks that pad's m-line, so JS waits for this event.
+void WatchSinkCaps(GstPad* pad, const DispatchTarget& target) {
+  if (gst_pad_has_current_caps(pad)) return;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, OnSinkEvent, DispatchTarget::New(target.dispatcher, target.target),
+                    DispatchTarget::FreeNotify);
+}
+
 void OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
-  if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC) BlockPadUntilLinked(pad, *static_cast<DispatchTarget*>(data), "track");
+  auto* target = static_cast<DispatchTarget*>(data);
+  if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC) BlockPadUntilLinked(pad, *target, "track");
+  else WatchSinkCaps(pad, *target);
 }
 
 void OnDataChannel(GstElement*, GObject* channel, gpointer data) {
@@ -92,6 +107,7 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativeWebRtcBin::AddTransceiver>("addTransceiver"),
                                                InstanceMethod<&NativeWebRtcBin::GetTransceivers>("getTransceivers"),
                                                InstanceMethod<&NativeWebRtcBin::AddTurnServer>("addTurnServer"),
+                                               InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps"),
                                                InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel"),
                                                InstanceMethod<&NativeWebRtcBin::Close>("close"),
                                            });
@@ -116,6 +132,27 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
   Connect("notify::signaling-state", G_CALLBACK(OnStateNotify));
   Connect("pad-added", G_CALLBACK(OnPadAdded));
   Connect("on-data-channel", G_CALLBACK(OnDataChannel));
+  // Sink pads requested before we attached (a pipeline description that links into webrtcbin).
+  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
+  gst_iterator_foreach(
+      pads, [](const GValue* pad, gpointer self) { WatchSinkCaps(GST_PAD(g_value_get_object(pad)), *static_cast<NativeWebRtcBin*>(self)->target_); },
+      this);
+  gst_iterator_free(pads);
+}
+
+// pendingSinkCaps() -> how many linked sink pads have no caps yet.
+Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
+  int pending = 0;
+  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
+  gst_iterator_foreach(
+      pads,
+      [](const GValue* value, gpointer count) {
+        GstPad* pad = GST_PAD(g_value_get_object(value));
+        if (gst_pad_is_linked(pad) && !gst_pad_has_current_caps(pad)) ++*static_cast<int*>(count);
+      },
+      &pending);
+  gst_iterator_free(pads);
+  return Napi::Number::New(info.Env(), pending);
 }
 
 NativeWebRtcBin::~NativeWebRtcBin() {

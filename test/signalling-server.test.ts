@@ -77,8 +77,14 @@ class HttpRefusal extends Error {
   }
 }
 
-/** A raw WebSocket that queues everything it receives, so no message can be missed. */
+/**
+ * A raw WebSocket that queues everything it receives, so no message can be missed.
+ * Presence notices (peer-joined/peer-left) go to `presence` instead of the inbox
+ * unless `watchPresence` is set, so tests about other things are not disturbed by them.
+ */
 class TestPeer {
+  watchPresence = false;
+  readonly presence: string[] = [];
   private readonly inbox: string[] = [];
   private readonly waiters: Array<{ resolve: (text: string) => void; reject: (err: Error) => void }> = [];
   private closeInfo: { code: number; reason: string } | undefined;
@@ -87,6 +93,10 @@ class TestPeer {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const text = Buffer.isBuffer(data) ? data.toString() : String(data);
+      if (!this.watchPresence && /^\{"type":"peer-(joined|left)"/.test(text)) {
+        this.presence.push(text);
+        return;
+      }
       const waiter = this.waiters.shift();
       if (waiter) waiter.resolve(text);
       else this.inbox.push(text);
@@ -119,8 +129,13 @@ class TestPeer {
   }
 
   /** Opens a peer and registers it on the JSON protocol; returns it with its peer id. */
-  static async json(url: string, hello: Record<string, unknown> = {}): Promise<{ peer: TestPeer; id: string }> {
+  static async json(
+    url: string,
+    hello: Record<string, unknown> = {},
+    watchPresence = false,
+  ): Promise<{ peer: TestPeer; id: string }> {
     const peer = await TestPeer.open(url);
+    peer.watchPresence = watchPresence;
     peer.sendJson({ type: 'hello', ...hello });
     const welcome = await peer.expect('welcome');
     return { peer, id: welcome.peerId };
@@ -199,8 +214,8 @@ async function expectServing(server: SignallingServer): Promise<void> {
   await b.peer.expect('session-started');
   a.peer.sendJson({ type: 'session-message', sessionId: started.sessionId, payload: { type: 'ice', candidate: null } });
   expect(await b.peer.next()).toMatchObject({ type: 'session-message', from: a.id });
-  a.ws.close();
-  b.ws.close();
+  a.peer.ws.close();
+  b.peer.ws.close();
 }
 
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' } as const;
@@ -277,6 +292,7 @@ describe('protocol parser', () => {
 describe('SignallingServer lifecycle', () => {
   it('listens on an ephemeral port and closes idempotently, closing every socket', async () => {
     const server = new SignallingServer();
+    cleanups.push(() => server.close());
     const address = await server.listen();
     expect(address.port).toBeGreaterThan(0);
     expect(address.address).toBe('127.0.0.1');
@@ -291,7 +307,6 @@ describe('SignallingServer lifecycle', () => {
     expect(await left).toEqual({ peerId: id, protocol: 'json', reason: 'server-closed' });
     expect(server.peers).toEqual([]);
     await expect(server.listen()).rejects.toThrow(/closed/);
-    await expect(refusedStatus(address.url)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('attaches to an existing HTTP server, honours the path and leaves the HTTP server open', async () => {
@@ -379,8 +394,8 @@ describe('JSON protocol', () => {
 
   it('lists peers of the same room only and announces joins and leaves there', async () => {
     const server = await startServer();
-    const a = await TestPeer.json(server.url, { role: 'viewer', room: 'r1' });
-    const lobby = await TestPeer.json(server.url);
+    const a = await TestPeer.json(server.url, { role: 'viewer', room: 'r1' }, true);
+    const lobby = await TestPeer.json(server.url, {}, true);
     const b = await TestPeer.json(server.url, { role: 'sender', name: 'cam', room: 'r1', meta: { n: 1 } });
     expect(await a.peer.next()).toEqual({
       type: 'peer-joined',
@@ -456,6 +471,7 @@ describe('JSON protocol', () => {
   it('ends the session with reason peer-left when a member disconnects', async () => {
     const server = await startServer();
     const { a, b, sessionId } = await pairInSession(server.url);
+    a.peer.watchPresence = true;
     const ended = serverEvent(server, 'sessionended');
     const left = serverEvent(server, 'peerleft');
     b.peer.ws.close();
@@ -481,6 +497,8 @@ describe('hardening', () => {
     expect(await peer.next()).toMatchObject({ type: 'error', code: 'invalid-message', requestType: 'session-message' });
     peer.send(Buffer.from([1, 2, 3]));
     expect(await peer.next()).toMatchObject({ type: 'error', code: 'unsupported-binary' });
+    peer.send('HELLO late-switch');
+    expect(await peer.next()).toMatchObject({ type: 'error', code: 'bad-json' });
     await peer.barrier();
     await expectServing(server);
   });
@@ -589,6 +607,7 @@ describe('hardening', () => {
 
   it('drops a dead peer that stops answering pings, keeping live ones', async () => {
     const server = await startServer({ heartbeatMs: 50 });
+    const deadLeft = serverEvent(server, 'peerleft');
     const dead = await TestPeer.open(server.url, { autoPong: false });
     dead.sendJson({ type: 'hello' });
     const deadId = (await dead.expect('welcome')).peerId;
@@ -599,7 +618,7 @@ describe('hardening', () => {
         if (++pings === 3) resolve();
       });
     });
-    expect(await serverEvent(server, 'peerleft')).toEqual({ peerId: deadId, protocol: 'json', reason: 'heartbeat-timeout' });
+    expect(await deadLeft).toEqual({ peerId: deadId, protocol: 'json', reason: 'heartbeat-timeout' });
     expect(await within(dead.closed, 'dead peer closed')).toMatchObject({ code: 1006 });
     await within(threePings, 'three pings');
     expect(server.peers).toEqual([live.id]);
@@ -615,22 +634,7 @@ describe('hardening', () => {
 
   it('drops a peer that stops reading once its send buffer exceeds the limit', async () => {
     const server = await startServer({ maxBufferedBytes: 64 * 1024, rateLimit: false });
-    // A hand-rolled client, so it can register and then never read again.
-    const joined = serverEvent(server, 'peerjoined');
-    const port = new URL(server.url).port;
-    const slow = net.connect(Number(port), '127.0.0.1');
-    cleanups.push(() => slow.destroy());
-    slow.write(
-      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    );
-    await within(new Promise((resolve) => slow.once('data', resolve)), 'upgrade response');
-    slow.pause();
-    const hello = Buffer.from('{"type":"hello","role":"slow"}');
-    const mask = randomBytes(4);
-    slow.write(Buffer.concat([Buffer.from([0x81, 0x80 | hello.length]), mask, hello.map((byte, i) => byte ^ mask[i % 4]!)]));
-    const slowId = (await joined).peerId;
-
+    const slowId = await registerDeafPeer(server);
     const fast = await TestPeer.json(server.url);
     fast.peer.sendJson({ type: 'session-start', peerId: slowId });
     const sessionId = (await fast.peer.expect('session-started')).sessionId;
@@ -649,6 +653,39 @@ describe('hardening', () => {
     expect(ended).toEqual({ type: 'session-ended', sessionId, reason: 'peer-left', by: slowId });
     expect(await left).toEqual({ peerId: slowId, protocol: 'json', reason: 'send-buffer-full' });
     await expectServing(server);
+  });
+});
+
+/**
+ * Registers a hand-rolled JSON peer over a raw TCP socket that never reads again:
+ * it neither drains what the server sends nor answers pings or the close handshake.
+ */
+async function registerDeafPeer(server: SignallingServer): Promise<string> {
+  const joined = serverEvent(server, 'peerjoined');
+  const port = Number(new URL(server.url).port);
+  const socket = net.connect(port, '127.0.0.1');
+  cleanups.push(() => socket.destroy());
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const response = await within(new Promise<Buffer>((resolve) => socket.once('data', resolve)), 'upgrade response');
+  expect(response.toString()).toMatch(/^HTTP\/1\.1 101 /);
+  socket.pause();
+  const hello = Buffer.from('{"type":"hello","role":"deaf"}');
+  const mask = randomBytes(4);
+  const frame = [Buffer.from([0x81, 0x80 | hello.length]), mask, hello.map((byte, i) => byte ^ mask[i % 4]!)];
+  socket.write(Buffer.concat(frame));
+  return (await joined).peerId;
+}
+
+describe('SignallingServer shutdown', () => {
+  it('does not wait forever for a peer that ignores the close handshake', async () => {
+    const server = await startServer({ heartbeatMs: 0 });
+    const deafId = await registerDeafPeer(server);
+    const left = serverEvent(server, 'peerleft');
+    await within(server.close(), 'server.close()');
+    expect(await left).toEqual({ peerId: deafId, protocol: 'json', reason: 'server-closed' });
   });
 });
 
@@ -707,6 +744,21 @@ describe('SignallingClient', () => {
     expect((await error)[0]).toMatchObject({ code: 'unknown-session', requestType: 'session-message' });
     expect(() => client.send('s', { type: 'sdp', sdp: { type: 'nope', sdp: '' } } as never)).toThrow(TypeError);
     await expect(client.connect(server.url)).rejects.toThrow(/once/);
+  });
+
+  it('rejects connect() when the server refuses its hello, and closes the socket', async () => {
+    const server = await startServer();
+    const client = new SignallingClient();
+    const left = serverEvent(server, 'peerleft');
+    const closed = nextEvent(client, 'close');
+    await expect(client.connect(server.url, { role: 'r'.repeat(500) })).rejects.toMatchObject({
+      code: 'invalid-message',
+      requestType: 'hello',
+    });
+    await closed;
+    expect(await left).toMatchObject({ reason: 'disconnected' });
+    expect(client.connected).toBe(false);
+    expect(server.peers).toEqual([]);
   });
 
   it('closes idempotently, ends its sessions as disconnected and leaves the server', async () => {

@@ -152,13 +152,20 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
     });
     this.ws = ws;
     this.attach(ws);
-    await this.waitForOpen(ws);
     const hello: ClientMessage = { type: 'hello' };
     if (options.role !== undefined) hello.role = options.role;
     if (options.name !== undefined) hello.name = options.name;
     if (options.room !== undefined) hello.room = options.room;
     if (options.meta !== undefined) hello.meta = options.meta;
-    const welcome = await this.request(hello, 'welcome');
+    let welcome: ReplyTo<'welcome'>;
+    try {
+      await this.waitForOpen(ws);
+      welcome = await this.request(hello, 'welcome');
+    } catch (err) {
+      // e.g. the server rejected our hello: do not leave a half-registered connection open.
+      await this.close();
+      throw err;
+    }
     this.assignedId = welcome.peerId;
     this.serverLimits = welcome.limits;
     this.registered = true;

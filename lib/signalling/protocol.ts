@@ -1,5 +1,6 @@
 // JSON signalling protocol: message types shared by server and client, and the
 // validating parsers both sides use on untrusted input. See docs/signalling-protocol.md.
+// Accepts text, bytes (UTF-8) or already parsed JSON.
 
 export const PROTOCOL_VERSION = 1;
 
@@ -16,18 +17,9 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** Free-form, small, public information a peer publishes about itself. */
 export type PeerMeta = { [key: string]: JsonValue };
 
-export type SdpType = 'offer' | 'answer' | 'pranswer' | 'rollback';
-export interface SessionDescription {
-  type: SdpType;
-  sdp: string;
-}
+import type { IceCandidate, SdpType, SessionDescription } from '../types.js';
 
-export interface IceCandidate {
-  candidate: string;
-  sdpMLineIndex?: number;
-  sdpMid?: string;
-  usernameFragment?: string;
-}
+export type { IceCandidate, SdpType, SessionDescription };
 
 /** What peers exchange inside a session; `candidate: null` marks the end of candidates. */
 export type SessionPayload =
@@ -189,6 +181,9 @@ export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: Prot
 
 type Fields = Record<string, unknown>;
 
+// No Buffer here, so this module also works in a browser.
+const utf8 = new TextEncoder();
+
 class Invalid extends Error {}
 
 function isRecord(value: unknown): value is Fields {
@@ -218,7 +213,7 @@ function optionalMeta(obj: Fields): PeerMeta | undefined {
   } catch {
     throw new Invalid('"meta" must be JSON-serializable');
   }
-  if (Buffer.byteLength(serialized) > MAX_META_BYTES) {
+  if (utf8.encode(serialized).length > MAX_META_BYTES) {
     throw new Invalid(`"meta" must serialize to at most ${MAX_META_BYTES} bytes`);
   }
   // It came out of JSON.parse, so it only holds JSON values.
@@ -295,9 +290,12 @@ function withRequestId<T extends object>(message: T, requestId: RequestId | unde
 }
 
 function decodeJson(data: unknown): { ok: true; value: unknown } | { ok: false; error: ProtocolError } {
-  if (typeof data !== 'string' && !Buffer.isBuffer(data)) return { ok: true, value: data };
+  let text: string;
+  if (typeof data === 'string') text = data;
+  else if (data instanceof Uint8Array) text = new TextDecoder().decode(data);
+  else return { ok: true, value: data };
   try {
-    return { ok: true, value: JSON.parse(data.toString()) };
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, error: { code: 'bad-json', message: 'message is not valid JSON' } };
   }
@@ -342,7 +340,7 @@ function buildClientMessage(obj: Fields, requestId: RequestId | undefined): Clie
 }
 
 /**
- * Validates a message received from a client. Accepts the raw text (or Buffer)
+ * Validates a message received from a client. Accepts the raw text (or UTF-8 bytes)
  * or an already parsed JSON value. Unknown fields are dropped.
  */
 export function parseClientMessage(data: unknown): ParseResult<ClientMessage> {

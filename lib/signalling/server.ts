@@ -382,7 +382,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       conn.alive = true;
     });
     ws.on('error', (err: Error & { code?: string }) => {
+      // ws has already started closing (e.g. 1009 for an oversize message).
       conn.dropReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'message-too-large' : 'protocol-error';
+      this.terminateLater(conn);
     });
     ws.on('close', () => this.onClose(conn));
     if (this.helloTimeoutMs > 0) {
@@ -421,6 +423,12 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       return;
     }
     conn.ws.close(code, reason);
+    this.terminateLater(conn);
+  }
+
+  /** Bounds the close handshake: a peer that never answers it is cut off. */
+  private terminateLater(conn: Connection): void {
+    if (conn.killTimer) return;
     conn.killTimer = setTimeout(() => conn.ws.terminate(), CLOSE_GRACE_MS);
     conn.killTimer.unref();
   }

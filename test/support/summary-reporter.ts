@@ -1,5 +1,5 @@
 // Prints one plain closing line, "tests: N passed, N failed, N skipped", for CI logs.
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule } from 'vitest/node' with { 'resolution-mode': 'import' };
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {

@@ -1,0 +1,161 @@
+// Bad input to WebRtcBin: each case is a typed, readable error, and the object keeps working.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { GstError, InvalidStateError, OperationError, PeerConnector, WebRtcBin } from '../lib/index.js';
+import { rendered, VP8_SOURCE } from './support/media.js';
+import { nextEvent, until } from './support/wait.js';
+
+let a: WebRtcBin;
+let b: WebRtcBin;
+beforeEach(() => {
+  a = new WebRtcBin();
+  b = new WebRtcBin();
+});
+afterEach(() => {
+  a.close();
+  b.close();
+});
+
+/** A real offer from `a`, made when webrtcbin asks for it. */
+async function realOffer() {
+  a.addTrack(VP8_SOURCE);
+  await nextEvent(a, 'negotiationneeded');
+  return a.createOffer();
+}
+
+const HOST_CANDIDATE = 'candidate:1 1 UDP 2122260223 127.0.0.1 50000 typ host';
+
+describe('bad input', () => {
+  it('malformed, truncated and non-SDP descriptions are TypeErrors', async () => {
+    const offer = await realOffer();
+    await expect(b.setRemoteDescription({ type: 'offer', sdp: 'hello' })).rejects.toThrow(TypeError);
+    await expect(b.setRemoteDescription({ type: 'offer', sdp: offer.sdp.slice(0, 20) })).rejects.toThrow(/malformed SDP/);
+    await expect(b.setRemoteDescription({ type: 'offer', sdp: offer.sdp.replace(/m=video [^\r]*/, 'm=video nine') })).rejects.toThrow(/media line/);
+    await expect(b.setRemoteDescription({ type: 'offer', sdp: offer.sdp.replace('a=group', '%%garbage') })).rejects.toThrow(/malformed SDP line/);
+    await expect(b.setRemoteDescription({ type: 'bogus' as 'offer', sdp: offer.sdp })).rejects.toThrow(TypeError);
+    await expect(b.setRemoteDescription(null as never)).rejects.toThrow(TypeError);
+    await expect(b.setRemoteDescription({ type: 'offer' } as never)).rejects.toThrow(TypeError);
+    // Nothing was applied, and the real offer still works.
+    expect(b.remoteDescription).toBeNull();
+    await b.setRemoteDescription(offer);
+    expect(b.signalingState).toBe('have-remote-offer');
+  });
+
+  it('descriptions of the wrong type for the signalling state are GstErrors from webrtcbin', async () => {
+    const offer = await realOffer();
+    const error = await b.setRemoteDescription({ type: 'answer', sdp: offer.sdp }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GstError);
+    expect((error as GstError).message).toMatch(/not in the correct state/i);
+    await expect(b.createAnswer()).rejects.toThrow(/without a remote description/);
+    expect(b.signalingState).toBe('stable');
+  });
+
+  it('candidates: malformed ones are TypeErrors, missing m-lines OperationErrors, and before a remote description InvalidStateError', async () => {
+    const offer = await realOffer();
+    await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: 0 })).rejects.toBeInstanceOf(InvalidStateError);
+    await b.setRemoteDescription(offer);
+    await expect(b.addIceCandidate({ candidate: 'not a candidate', sdpMLineIndex: 0 })).rejects.toThrow(TypeError);
+    await expect(b.addIceCandidate({ candidate: 'candidate:1 1 UDP 2122260223 127.0.0.1 port typ host', sdpMLineIndex: 0 })).rejects.toThrow(TypeError);
+    await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE })).rejects.toThrow(/sdpMLineIndex or sdpMid/);
+    await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: -1 })).rejects.toThrow(TypeError);
+    await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: 7 })).rejects.toBeInstanceOf(OperationError);
+    await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMid: 'no-such-mid' })).rejects.toBeInstanceOf(OperationError);
+    await expect(b.addIceCandidate({ candidate: 42 } as never)).rejects.toThrow(TypeError);
+    // Valid ones are accepted, by index or by mid, and the end-of-candidates marker too.
+    await b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: 0 });
+    await b.addIceCandidate({ candidate: `a=${HOST_CANDIDATE}`, sdpMid: 'video0' });
+    await b.addIceCandidate(null);
+    await b.addIceCandidate({ candidate: '', sdpMLineIndex: 0 });
+  });
+
+  it('wrong argument types are TypeErrors', () => {
+    expect(() => new WebRtcBin({ bundlePolicy: 'all' as never })).toThrow(TypeError);
+    expect(() => new WebRtcBin({ iceTransportPolicy: 'some' as never })).toThrow(TypeError);
+    expect(() => new WebRtcBin({ latency: -5 })).toThrow(TypeError);
+    expect(() => new WebRtcBin({ iceServers: [{ urls: 'http://example.invalid' }] })).toThrow(/stun:, turn: or turns:/);
+    expect(() => new WebRtcBin({ iceServers: [{ urls: 'turn:127.0.0.1:3478' }] })).toThrow(/username and a credential/);
+    expect(() => new WebRtcBin({ iceServers: 'stun:127.0.0.1' as never })).toThrow(TypeError);
+    expect(() => a.addTransceiver(3 as never)).toThrow(TypeError);
+    expect(() => a.addTransceiver('video', { direction: 'sideways' as never })).toThrow(TypeError);
+    expect(() => a.addTransceiver('video/x-raw')).toThrow(TypeError);
+    expect(() => a.addTrack(undefined as never)).toThrow(TypeError);
+    expect(() => a.createDataChannel(5 as never)).toThrow(TypeError);
+    expect(() => a.createDataChannel('x', { maxRetransmits: 1, maxPacketLifeTime: 1 })).toThrow(TypeError);
+    expect(() => a.createDataChannel('x', { negotiated: true })).toThrow(/needs an id/);
+  });
+
+  it('a malformed track description is a GstError and leaves nothing behind', () => {
+    expect(() => a.addTrack('videotestsrc ! ! rtpvp8pay')).toThrow(GstError);
+    expect(() => a.addTrack('fakesrc ! fakesink')).toThrow(GstError); // no src pad to link to webrtcbin
+    expect(a.getTransceivers().length).toBe(0);
+  });
+
+  it('accepts valid ICE servers, including several TURN servers', () => {
+    const c = new WebRtcBin({
+      iceServers: [
+        { urls: 'stun:127.0.0.1:3478' },
+        { urls: ['turn:127.0.0.1:3478?transport=udp', 'turns:[::1]:5349'], username: 'user', credential: 'p@ss:word' },
+      ],
+    });
+    try {
+      expect(c.element.get('stun-server')).toBe('stun://127.0.0.1:3478');
+      expect(c.closed).toBe(false);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('calls after close() fail with InvalidStateError; close() is idempotent and rejects pending work', async () => {
+    a.addTrack(VP8_SOURCE);
+    await nextEvent(a, 'negotiationneeded');
+    const pending = a.createOffer();
+    let closes = 0;
+    a.on('close', () => closes++);
+    a.close();
+    a.close();
+    expect(closes).toBe(1);
+    expect(a.closed).toBe(true);
+    expect(a.pipeline.closed).toBe(true);
+    expect(a.connectionState).toBe('closed');
+    expect(a.signalingState).toBe('closed');
+    await expect(pending).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(a.createOffer()).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(a.setRemoteDescription({ type: 'offer', sdp: 'v=0' })).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(a.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: 0 })).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(a.getStats()).rejects.toBeInstanceOf(InvalidStateError);
+    expect(() => a.addTrack(VP8_SOURCE)).toThrow(InvalidStateError);
+    expect(() => a.addTransceiver('video')).toThrow(InvalidStateError);
+    expect(() => a.getTransceivers()).toThrow(InvalidStateError);
+    expect(() => a.createDataChannel('late')).toThrow(InvalidStateError);
+    expect(a.localDescription).toBeNull();
+  });
+
+  it('a throwing or rejecting listener is reported and negotiation still completes', async () => {
+    const reported: string[] = [];
+    for (const peer of [a, b]) peer.on('listenererror', (_error, event) => reported.push(event));
+    a.on('negotiationneeded', () => {
+      throw new Error('bug in a listener');
+    });
+    b.on('icecandidate', async () => {
+      throw new Error('async bug in a listener');
+    });
+    a.addTrack(VP8_SOURCE);
+    b.on('track', (track) => track.link('rtpvp8depay ! vp8dec ! fakesink name=out'));
+    await PeerConnector.pair(a, b);
+    await until(() => rendered(b.pipeline, 'out') > 5, 'media flows despite the listeners');
+    expect(reported).toContain('negotiationneeded');
+    expect(reported).toContain('icecandidate');
+  });
+
+  it('PeerConnector reports malformed signalling messages as errors and keeps going', async () => {
+    const connector = new PeerConnector(b, { role: 'answerer', send: () => undefined });
+    const errors: Error[] = [];
+    connector.on('error', (error) => errors.push(error));
+    await connector.handle({ type: 'nonsense' } as never);
+    await connector.handle({ type: 'sdp', sdp: { type: 'offer', sdp: 'garbage' } });
+    expect(errors.map((e) => e.name)).toEqual(['TypeError', 'TypeError']);
+    await connector.handle({ type: 'sdp', sdp: await realOffer() });
+    expect(b.signalingState).toBe('stable');
+    connector.close();
+  });
+});
