@@ -126,6 +126,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.element = new Element(element, this);
     this.ownsPipeline = attached === undefined;
     try {
+      disableUpnp(element);
       if (settings !== undefined) this.configure(settings);
       this.native = new native.NativeWebRtcBin(pipeline.native, element);
       for (const uri of settings?.iceServers.turn ?? []) {
@@ -419,6 +420,17 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         break;
     }
   }
+}
+
+/**
+ * libnice asks the LAN's router for UPnP port mappings by default (SSDP
+ * multicast, an HTTP server, extra threads). A library must not talk to the
+ * network on its own, and host or STUN/TURN candidates are what WebRTC uses.
+ */
+function disableUpnp(webrtcbin: NativeObject): void {
+  const iceAgent = webrtcbin.get('ice-agent') as NativeObject | null;
+  const niceAgent = iceAgent?.propertyNames().includes('agent') ? (iceAgent.get('agent') as NativeObject | null) : null;
+  if (niceAgent?.propertyNames().includes('upnp')) niceAgent.set('upnp', false);
 }
 
 /** A new pipeline holding one webrtcbin. */

@@ -30,15 +30,16 @@ void OnMessageData(GObject*, GBytes* bytes, gpointer data) {
 
 void OnBufferedAmountLow(GObject*, gpointer data) { static_cast<DispatchTarget*>(data)->Post("buffered-amount-low", nullptr); }
 
-GstWebRTCDataChannel* ChannelArg(const Napi::Value& value) {
-  GObject* object = NativeObject::From(value);
-  RequireType(value.Env(), object != nullptr && GST_IS_WEBRTC_DATA_CHANNEL(object), "expected a data channel");
-  return GST_WEBRTC_DATA_CHANNEL(object);
+ObjectRef ChannelArg(const Napi::Value& value) {
+  ObjectRef object = NativeObject::From(value);
+  RequireType(value.Env(), object != nullptr && GST_IS_WEBRTC_DATA_CHANNEL(object.get()), "expected a data channel");
+  return object;
 }
 
 void Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  GstWebRTCDataChannel* channel = ChannelArg(info[0]);
+  ObjectRef channelRef = ChannelArg(info[0]);
+  auto* channel = GST_WEBRTC_DATA_CHANNEL(channelRef.get());
   GError* error = nullptr;
   gboolean sent = FALSE;
   if (info[1].IsString()) {
@@ -57,7 +58,7 @@ void Send(const Napi::CallbackInfo& info) {
   }
 }
 
-void Close(const Napi::CallbackInfo& info) { gst_webrtc_data_channel_close(ChannelArg(info[0])); }
+void Close(const Napi::CallbackInfo& info) { gst_webrtc_data_channel_close(GST_WEBRTC_DATA_CHANNEL(ChannelArg(info[0]).get())); }
 
 }  // namespace
 

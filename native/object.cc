@@ -23,47 +23,54 @@ Napi::Object NativeObject::New(Napi::Env env, GObject* object) {
   return AddonData::Of(env)->objectConstructor.New({Napi::External<GObject>::New(env, object)});
 }
 
-GObject* NativeObject::From(const Napi::Value& value) {
+ObjectRef NativeObject::From(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
   Napi::Env env = value.Env();
   if (!value.As<Napi::Object>().InstanceOf(AddonData::Of(env)->objectConstructor.Value())) return nullptr;
-  return Unwrap(value.As<Napi::Object>())->object_;
+  return Unwrap(value.As<Napi::Object>())->Object(env);
 }
 
 NativeObject::NativeObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeObject>(info) {
   // Only native code creates these (through New), passing the object as an External.
+  g_weak_ref_init(&ref_, nullptr);
   RequireType(info.Env(), info.Length() == 1 && info[0].IsExternal(), "NativeObject cannot be constructed from JS");
-  object_ = G_OBJECT(g_object_ref(info[0].As<Napi::External<GObject>>().Data()));
+  g_weak_ref_set(&ref_, info[0].As<Napi::External<GObject>>().Data());
 }
 
-NativeObject::~NativeObject() {
-  if (object_ != nullptr) g_object_unref(object_);
+NativeObject::~NativeObject() { g_weak_ref_clear(&ref_); }
+
+ObjectRef NativeObject::Object(Napi::Env env) const {
+  auto* object = static_cast<GObject*>(g_weak_ref_get(const_cast<GWeakRef*>(&ref_)));
+  if (object == nullptr) throw MakeGstError(env, "the object no longer exists: its pipeline was closed or it was removed", "gst-webrtc-node", 1);
+  return ObjectRef(object);
 }
 
-GParamSpec* NativeObject::FindProperty(Napi::Env env, const Napi::Value& name, std::string* nameOut) {
-  RequireType(env, name.IsString(), "property name must be a string");
+GParamSpec* NativeObject::FindProperty(GObject* object, const Napi::Value& name, std::string* nameOut) {
+  RequireType(name.Env(), name.IsString(), "property name must be a string");
   *nameOut = name.As<Napi::String>().Utf8Value();
-  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(object_), nameOut->c_str());
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(object), nameOut->c_str());
   if (spec == nullptr)
-    throw Napi::TypeError::New(env, std::string(G_OBJECT_TYPE_NAME(object_)) + " has no property '" + *nameOut + "'");
+    throw Napi::TypeError::New(name.Env(), std::string(G_OBJECT_TYPE_NAME(object)) + " has no property '" + *nameOut + "'");
   return spec;
 }
 
 Napi::Value NativeObject::Get(const Napi::CallbackInfo& info) {
+  ObjectRef object = Object(info.Env());
   std::string name;
-  GParamSpec* spec = FindProperty(info.Env(), info[0], &name);
+  GParamSpec* spec = FindProperty(object.get(), info[0], &name);
   if ((spec->flags & G_PARAM_READABLE) == 0) throw Napi::TypeError::New(info.Env(), "property '" + name + "' is not readable");
   GValue value = G_VALUE_INIT;
   g_value_init(&value, spec->value_type);
-  g_object_get_property(object_, name.c_str(), &value);
+  g_object_get_property(object.get(), name.c_str(), &value);
   Napi::Value result = GValueToJs(info.Env(), &value);
   g_value_unset(&value);
   return result;
 }
 
 void NativeObject::Set(const Napi::CallbackInfo& info) {
+  ObjectRef object = Object(info.Env());
   std::string name;
-  GParamSpec* spec = FindProperty(info.Env(), info[0], &name);
+  GParamSpec* spec = FindProperty(object.get(), info[0], &name);
   if ((spec->flags & G_PARAM_WRITABLE) == 0 || (spec->flags & G_PARAM_CONSTRUCT_ONLY) != 0)
     throw Napi::TypeError::New(info.Env(), "property '" + name + "' is not writable");
   GValue value = G_VALUE_INIT;
@@ -74,13 +81,13 @@ void NativeObject::Set(const Napi::CallbackInfo& info) {
     g_value_unset(&value);
     throw;
   }
-  g_object_set_property(object_, name.c_str(), &value);
+  g_object_set_property(object.get(), name.c_str(), &value);
   g_value_unset(&value);
 }
 
 Napi::Value NativeObject::PropertyNames(const Napi::CallbackInfo& info) {
   guint count = 0;
-  GParamSpec** specs = g_object_class_list_properties(G_OBJECT_GET_CLASS(object_), &count);
+  GParamSpec** specs = g_object_class_list_properties(G_OBJECT_GET_CLASS(Object(info.Env()).get()), &count);
   Napi::Array names = Napi::Array::New(info.Env(), count);
   for (guint i = 0; i < count; i++) names.Set(i, g_param_spec_get_name(specs[i]));
   g_free(specs);
@@ -90,24 +97,26 @@ Napi::Value NativeObject::PropertyNames(const Napi::CallbackInfo& info) {
 Napi::Value NativeObject::Is(const Napi::CallbackInfo& info) {
   RequireType(info.Env(), info[0].IsString(), "type name must be a string");
   GType type = g_type_from_name(info[0].As<Napi::String>().Utf8Value().c_str());
-  return Napi::Boolean::New(info.Env(), type != 0 && G_TYPE_CHECK_INSTANCE_TYPE(object_, type));
+  return Napi::Boolean::New(info.Env(), type != 0 && G_TYPE_CHECK_INSTANCE_TYPE(Object(info.Env()).get(), type));
 }
 
 Napi::Value NativeObject::TypeName(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), G_OBJECT_TYPE_NAME(object_));
+  return Napi::String::New(info.Env(), G_OBJECT_TYPE_NAME(Object(info.Env()).get()));
 }
 
 Napi::Value NativeObject::Name(const Napi::CallbackInfo& info) {
-  if (!GST_IS_OBJECT(object_)) return info.Env().Null();
-  gchar* name = gst_object_get_name(GST_OBJECT(object_));
+  ObjectRef object = Object(info.Env());
+  if (!GST_IS_OBJECT(object.get())) return info.Env().Null();
+  gchar* name = gst_object_get_name(GST_OBJECT(object.get()));
   Napi::Value result = name != nullptr ? Napi::String::New(info.Env(), name) : info.Env().Null();
   g_free(name);
   return result;
 }
 
 Napi::Value NativeObject::FactoryName(const Napi::CallbackInfo& info) {
-  if (!GST_IS_ELEMENT(object_)) return info.Env().Null();
-  GstElementFactory* factory = gst_element_get_factory(GST_ELEMENT(object_));
+  ObjectRef object = Object(info.Env());
+  if (!GST_IS_ELEMENT(object.get())) return info.Env().Null();
+  GstElementFactory* factory = gst_element_get_factory(GST_ELEMENT(object.get()));
   if (factory == nullptr) return info.Env().Null();
   return Napi::String::New(info.Env(), GST_OBJECT_NAME(factory));
 }

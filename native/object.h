@@ -1,25 +1,36 @@
 // NativeObject: a JS handle on any GObject (element, pad, transceiver, data
-// channel). It holds one reference, released when the handle is collected, and
-// reads and writes GObject properties as plain JS values.
+// channel) that reads and writes its properties as plain JS values.
+//
+// The handle holds a weak reference: everything it points to is owned by a
+// pipeline, so closing the pipeline frees elements, sockets and threads at once
+// instead of whenever JS garbage collection gets to the handles. Using a handle
+// whose object is gone throws.
 #pragma once
 
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <memory>
+
+struct ObjectUnref {
+  void operator()(gpointer object) const { g_object_unref(object); }
+};
+// A strong reference for the duration of a call.
+using ObjectRef = std::unique_ptr<GObject, ObjectUnref>;
+
 class NativeObject : public Napi::ObjectWrap<NativeObject> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  // Takes a new reference on `object`.
   static Napi::Object New(Napi::Env env, GObject* object);
-  // The wrapped object of a NativeObject handle (borrowed), or null for anything else.
-  static GObject* From(const Napi::Value& value);
+  // A strong reference to the object of a NativeObject handle; null for any other
+  // value. Throws if the object no longer exists.
+  static ObjectRef From(const Napi::Value& value);
 
   explicit NativeObject(const Napi::CallbackInfo& info);
   ~NativeObject() override;
 
-  GObject* object() const { return object_; }
-
  private:
+  ObjectRef Object(Napi::Env env) const;
   Napi::Value Get(const Napi::CallbackInfo& info);
   void Set(const Napi::CallbackInfo& info);
   Napi::Value PropertyNames(const Napi::CallbackInfo& info);
@@ -27,7 +38,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   Napi::Value Name(const Napi::CallbackInfo& info);
   Napi::Value FactoryName(const Napi::CallbackInfo& info);
   Napi::Value Is(const Napi::CallbackInfo& info);
-  GParamSpec* FindProperty(Napi::Env env, const Napi::Value& name, std::string* nameOut);
+  GParamSpec* FindProperty(GObject* object, const Napi::Value& name, std::string* nameOut);
 
-  GObject* object_ = nullptr;
+  GWeakRef ref_;
 };

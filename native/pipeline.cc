@@ -10,10 +10,10 @@
 
 namespace {
 
-GstElement* ElementArg(const Napi::Value& value, const char* what) {
-  GObject* object = NativeObject::From(value);
-  if (object == nullptr || !GST_IS_ELEMENT(object)) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an element");
-  return GST_ELEMENT(object);
+ObjectRef ElementArg(const Napi::Value& value, const char* what) {
+  ObjectRef object = NativeObject::From(value);
+  if (object == nullptr || !GST_IS_ELEMENT(object.get())) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an element");
+  return object;
 }
 
 std::string StringArg(const Napi::Value& value, const char* what) {
@@ -206,7 +206,10 @@ GstBusSyncReply NativePipeline::OnBusMessage(GstBus*, GstMessage* message, gpoin
     }
     default: break;
   }
-  return GST_BUS_DROP;  // nothing polls this bus: everything the app needs went to JS above
+  // Nothing polls this bus: what the app needs went to JS above. A sync handler
+  // that returns GST_BUS_DROP owns the message and must unref it.
+  gst_message_unref(message);
+  return GST_BUS_DROP;
 }
 
 void NativePipeline::RequireOpen(Napi::Env env) const {
@@ -298,7 +301,8 @@ Napi::Value NativePipeline::AddElement(const Napi::CallbackInfo& info) {
 
 void NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  GstElement* element = ElementArg(info[0], "element");
+  ObjectRef elementRef = ElementArg(info[0], "element");
+  auto* element = GST_ELEMENT(elementRef.get());
   GstObject* parent = gst_object_get_parent(GST_OBJECT(element));
   if (parent == nullptr) return;  // already removed
   gst_element_set_locked_state(element, TRUE);
@@ -311,8 +315,10 @@ void NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
 void NativePipeline::Link(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
-  GObject* src = NativeObject::From(info[0]);
-  GObject* sink = NativeObject::From(info[1]);
+  ObjectRef srcRef = NativeObject::From(info[0]);
+  ObjectRef sinkRef = NativeObject::From(info[1]);
+  GObject* src = srcRef.get();
+  GObject* sink = sinkRef.get();
   RequireType(env, src != nullptr && (GST_IS_PAD(src) || GST_IS_ELEMENT(src)), "link: source must be an element or a pad");
   RequireType(env, sink != nullptr && (GST_IS_PAD(sink) || GST_IS_ELEMENT(sink)), "link: sink must be an element or a pad");
   if (GST_IS_ELEMENT(src) && GST_IS_ELEMENT(sink)) {
@@ -334,14 +340,16 @@ void NativePipeline::Link(const Napi::CallbackInfo& info) {
 
 void NativePipeline::SyncState(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  GstElement* element = ElementArg(info[0], "element");
+  ObjectRef elementRef = ElementArg(info[0], "element");
+  auto* element = GST_ELEMENT(elementRef.get());
   gst_element_set_locked_state(element, FALSE);
   if (!gst_element_sync_state_with_parent(element))
     throw MakeGstError(info.Env(), std::string("cannot start ") + GST_OBJECT_NAME(element), "gst-webrtc-node", 3);
 }
 
 void NativePipeline::UnblockPad(const Napi::CallbackInfo& info) {
-  GObject* pad = NativeObject::From(info[0]);
+  ObjectRef padRef = NativeObject::From(info[0]);
+  GObject* pad = padRef.get();
   RequireType(info.Env(), pad != nullptr && GST_IS_PAD(pad), "unblockPad: expected a pad");
   gulong id = GPOINTER_TO_SIZE(g_object_steal_qdata(pad, BlockProbeQuark()));
   if (id != 0) gst_pad_remove_probe(GST_PAD(pad), id);

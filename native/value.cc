@@ -229,10 +229,10 @@ void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
         g_value_set_object(out, nullptr);
         return;
       }
-      GObject* object = NativeObject::From(js);
-      RequireType(env, object != nullptr && G_TYPE_CHECK_INSTANCE_TYPE(object, type),
+      ObjectRef object = NativeObject::From(js);
+      RequireType(env, object != nullptr && G_TYPE_CHECK_INSTANCE_TYPE(object.get(), type),
                   (std::string(what) + ": expected a " + g_type_name(type)).c_str());
-      g_value_set_object(out, object);
+      g_value_set_object(out, object.get());
       return;
     }
     default: break;

@@ -36,17 +36,21 @@ void OnStateNotify(GObject* webrtcbin, GParamSpec* spec, gpointer data) {
   static_cast<DispatchTarget*>(data)->Post("state", state);
 }
 
-GstPadProbeReturn OnSinkEvent(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+// notify::caps, not a pad probe: a sink pad stores its caps only after its event
+// function returns, and webrtcbin asks for negotiation from inside that function.
+// A probe would post before JS can see the caps, and JS would wait forever.
+void OnSinkCapsNotify(GObject* pad, GParamSpec*, gpointer data) {
+  if (!gst_pad_has_current_caps(GST_PAD(pad))) return;  // caps cleared on deactivation
   static_cast<DispatchTarget*>(data)->Post("sink-caps", nullptr);
-  return GST_PAD_PROBE_REMOVE;  // the first caps are what an offer needs
+  g_signal_handlers_disconnect_by_func(pad, reinterpret_cast<gpointer>(OnSinkCapsNotify), data);  // the first caps are what an offer needs
 }
 
 // An offer made before a sink pad has caps lacks that pad's m-line, so JS waits for this event.
 void WatchSinkCaps(GstPad* pad, const DispatchTarget& target) {
   if (gst_pad_has_current_caps(pad)) return;
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, OnSinkEvent, DispatchTarget::New(target.dispatcher, target.target),
-                    DispatchTarget::FreeNotify);
+  g_signal_connect_data(pad, "notify::caps", G_CALLBACK(OnSinkCapsNotify), DispatchTarget::New(target.dispatcher, target.target),
+                        DispatchTarget::Free, static_cast<GConnectFlags>(0));
+  if (gst_pad_has_current_caps(pad)) target.Post("sink-caps", nullptr);  // caps arrived while connecting; JS re-checks, so twice is harmless
 }
 
 void OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
@@ -119,11 +123,12 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
   Napi::Env env = info.Env();
   NativePipeline* pipeline = NativePipeline::From(info[0]);
   if (pipeline->dispatcher() == nullptr) throw MakeGstError(env, "the pipeline is closed", "gst-webrtc-node", 1);
-  GObject* element = NativeObject::From(info[1]);
-  RequireType(env, element != nullptr && g_strcmp0(G_OBJECT_TYPE_NAME(element), "GstWebRTCBin") == 0, "expected a webrtcbin element");
+  ObjectRef element = NativeObject::From(info[1]);
+  RequireType(env, element != nullptr && g_strcmp0(G_OBJECT_TYPE_NAME(element.get()), "GstWebRTCBin") == 0, "expected a webrtcbin element");
 
-  webrtcbin_ = GST_ELEMENT(gst_object_ref(element));
-  target_ = DispatchTarget::New(pipeline->dispatcher(), pipeline->dispatcher()->NewTargetId());
+  webrtcbin_ = GST_ELEMENT(element.release());
+  id_ = pipeline->dispatcher()->NewTargetId();
+  target_ = DispatchTarget::New(pipeline->dispatcher(), id_);
   Connect("on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded));
   Connect("on-ice-candidate", G_CALLBACK(OnIceCandidate));
   Connect("notify::connection-state", G_CALLBACK(OnStateNotify));
@@ -142,6 +147,7 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
 
 // pendingSinkCaps() -> how many linked sink pads have no caps yet.
 Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
   int pending = 0;
   GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
   gst_iterator_foreach(
@@ -155,10 +161,16 @@ Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), pending);
 }
 
-NativeWebRtcBin::~NativeWebRtcBin() {
+NativeWebRtcBin::~NativeWebRtcBin() { Release(); }
+
+// Disconnects our handlers and drops our reference, so closing the pipeline frees the element.
+void NativeWebRtcBin::Release() {
+  if (webrtcbin_ == nullptr) return;
   Disconnect();
-  if (target_ != nullptr) DispatchTarget::Free(target_);
-  if (webrtcbin_ != nullptr) gst_object_unref(webrtcbin_);
+  DispatchTarget::Free(target_);
+  target_ = nullptr;
+  gst_object_unref(webrtcbin_);
+  webrtcbin_ = nullptr;
 }
 
 void NativeWebRtcBin::Connect(const char* signal, GCallback callback) {
@@ -173,10 +185,10 @@ void NativeWebRtcBin::Disconnect() {
 }
 
 void NativeWebRtcBin::RequireOpen(Napi::Env env) const {
-  if (handlers_.empty()) throw MakeGstError(env, "the webrtcbin is closed", "gst-webrtc-node", 1);
+  if (webrtcbin_ == nullptr) throw MakeGstError(env, "the webrtcbin is closed", "gst-webrtc-node", 1);
 }
 
-Napi::Value NativeWebRtcBin::Id(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), target_->target); }
+Napi::Value NativeWebRtcBin::Id(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), id_); }
 
 GstPromise* NativeWebRtcBin::NewPromise(const Napi::Value& id) const {
   RequireType(id.Env(), id.IsNumber(), "promise id must be a number");
@@ -313,4 +325,4 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   return result;
 }
 
-void NativeWebRtcBin::Close(const Napi::CallbackInfo&) { Disconnect(); }
+void NativeWebRtcBin::Close(const Napi::CallbackInfo&) { Release(); }

@@ -39,8 +39,10 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   void SetDescription(const Napi::CallbackInfo& info, const char* signal);
   void Connect(const char* signal, GCallback callback);
   void Disconnect();
+  void Release();
 
   GstElement* webrtcbin_ = nullptr;
-  DispatchTarget* target_ = nullptr;  // this bin's id on the pipeline's dispatcher
+  uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
+  DispatchTarget* target_ = nullptr;
   std::vector<gulong> handlers_;
 };

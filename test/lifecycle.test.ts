@@ -1,0 +1,90 @@
+// Process lifetime, worker_threads and leaks. Each scenario runs in a child
+// process (a crash or a hang must not take the test runner with it) using the
+// built package in dist/, as a user would.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  exitedAt: number;
+}
+
+/** Runs a fixture; resolves when it exits, rejects if it has not exited after `timeoutMs` (then kills it). */
+function runFixture(name: string, args: string[] = [], timeoutMs = 25_000, nodeFlags: string[] = []): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeFlags, join(__dirname, 'fixtures', name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, exitedAt: Date.now() });
+    });
+  });
+}
+
+describe('process lifetime', () => {
+  it('exits on its own once everything is closed', async () => {
+    const run = await runFixture('exits-after-close.cjs');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const closedAt = Number(/closed (\d+)/.exec(run.stdout)?.[1]);
+    // A liveness bound, not a performance figure: what is checked is that nothing
+    // (a thread, a handle, a pending callback) holds the process once all is closed.
+    expect(run.exitedAt - closedAt).toBeLessThan(5_000);
+  });
+
+  it('a playing pipeline keeps the process alive until it ends and is closed', async () => {
+    const run = await runFixture('stays-alive-while-playing.cjs');
+    expect(run.code).toBe(0);
+    // 60 buffers of live 30 fps video take two seconds; without the pipeline holding
+    // the event loop open the process would have exited right after 'playing'.
+    expect(run.stdout).toBe('playing\neos after 60 frames\n');
+  });
+
+  it('a stopped pipeline does not keep the process alive, and cleanup at exit does not crash', async () => {
+    const run = await runFixture('exits-when-stopped.cjs');
+    expect(run).toMatchObject({ code: 0, signal: null, stdout: 'stopped\n' });
+  });
+
+  it('process.exit() while two WebRtcBins stream exits cleanly', async () => {
+    const run = await runFixture('exit-while-streaming.cjs');
+    expect(run).toMatchObject({ code: 0, signal: null, stdout: 'exiting\n' });
+  });
+});
+
+describe('worker_threads', () => {
+  it('streams in a worker that closes its WebRtcBins, then in the main thread', async () => {
+    const run = await runFixture('worker-loopback.cjs', ['close']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^worker: frames \d+\nworker: closed\nmain thread streamed too\n$/);
+  });
+
+  it('survives a worker terminated mid-stream (environment cleanup), and the main thread still works', async () => {
+    const run = await runFixture('worker-loopback.cjs', ['terminate']);
+    expect(run.code).toBe(0);
+    expect(run.signal).toBeNull();
+    expect(run.stdout).toMatch(/^worker: frames \d+\nterminated\nmain thread streamed too\n$/);
+  });
+});
+
+describe('leaks', () => {
+  it('create/negotiate/stream/close cycles return fds and threads to the baseline', async () => {
+    const run = await runFixture('leak-cycles.cjs', ['10'], 60_000, ['--expose-gc']);
+    expect(run.code).toBe(0);
+    const { baseline, after } = JSON.parse(run.stdout) as Record<'baseline' | 'after', { fds: number; threads: number; rss: number }>;
+    expect(after.fds).toBe(baseline.fds);
+    expect(after.threads).toBe(baseline.threads);
+    // 10 cycles of 2 peers each: a leaked peer costs megabytes (buffers, codecs, DTLS state).
+    expect(after.rss - baseline.rss).toBeLessThan(20 * 1024 * 1024);
+  });
+});
