@@ -76,6 +76,9 @@ function load(): Addon {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     addon = require('node-gyp-build')(packageRoot()) as Addon;
   } catch (error) {
+    if (error instanceof Error && error.message.startsWith('No native build was found')) {
+      throw new Error(`gst-webrtc-node: the native addon is not built. Run \`npm run build:native\` in ${packageRoot()} (it needs the packages scripts/setup.sh installs).`, { cause: error });
+    }
     throw missingLibrariesError(error);
   }
   addon.setErrorClass(GstError);

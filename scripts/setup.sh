@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs whatever gst-webrtc-node is missing, and nothing else:
 #   1. Debian/Ubuntu system packages (GStreamer, plugins, compiler), listed in scripts/debian-packages.txt
+#      (and scripts/debian-packages-dev.txt: what only the tests and the demo need)
 #   2. npm dependencies
 #   3. the native addon (when native/ or binding.gyp changed since the last build)
 #   4. the TypeScript build (when lib/ changed since the last build)
@@ -19,8 +20,9 @@ as_root() {
   fi
 }
 
-# 1. System packages.
-wanted=$(grep -v '^#' scripts/debian-packages.txt | tr '\n' ' ')
+# 1. System packages: what the library needs, plus what its tests and demo need
+# (a headless browser) when this is a development checkout.
+wanted=$(cat scripts/debian-packages*.txt | grep -v '^#' | tr '\n' ' ')
 wanted="$wanted ${GST_WEBRTC_NODE_EXTRA_PACKAGES:-}"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
