@@ -141,8 +141,8 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   }
 
   /**
-   * Adds a branch from a description (unlinked pads become the branch's pads) and
-   * starts it. Link it with `link()` if it is not already linked inside.
+   * Adds a branch from a description; its unlinked pads become the branch's pads.
+   * `link()` it to the rest of the pipeline, which also starts it.
    */
   add(description: string): Element {
     this.assertOpen();
@@ -241,6 +241,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   }
 
   private onNativeEvent(target: number, type: string, data: Record<string, unknown> | null): void {
+    if (this.isClosed) return; // the NULL transition close() caused, queued before it
     if (target !== 0) {
       this.targets.get(target)?.(type, data);
       return;
