@@ -22,7 +22,7 @@ export interface LoopbackStunServer {
  * Starts a minimal STUN server (RFC 5389 binding only) on 127.0.0.1.
  *
  * werift queries a STUN server while it gathers, and with none configured it
- * falls back to stun.l.google.com; its setLocalDescription() then waits until
+ * falls back to a public Google STUN server; its setLocalDescription() then waits until
  * that query times out (5 s). Pointing it here keeps everything on this machine
  * and lets gathering finish at once.
  */
