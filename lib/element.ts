@@ -20,16 +20,19 @@ export class Element {
 
   /** The element's name, unique within its bin (`videotestsrc0`, or the `name=` you gave). */
   get name(): string | null {
+    this.assertOpen();
     return this.native.name;
   }
 
   /** The factory that made it (`videotestsrc`), or null for objects that are not elements. */
   get factoryName(): string | null {
+    this.assertOpen();
     return this.native.factoryName;
   }
 
   /** The GType name, e.g. `GstWebRTCBin`. */
   get typeName(): string {
+    this.assertOpen();
     return this.native.typeName;
   }
 
@@ -50,10 +53,12 @@ export class Element {
 
   /** Names of all properties this object has. */
   propertyNames(): string[] {
+    this.assertOpen();
     return this.native.propertyNames();
   }
 
   private assertOpen(): void {
-    if (this.owner.closed) throw new InvalidStateError(`${this.name ?? this.typeName}: its pipeline is closed`);
+    // Not naming the element: once its pipeline is closed the element no longer exists.
+    if (this.owner.closed) throw new InvalidStateError('the pipeline of this element is closed');
   }
 }
