@@ -1,7 +1,7 @@
 // Bad input to WebRtcBin: each case is a typed, readable error, and the object keeps working.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { GstError, InvalidStateError, OperationError, PeerConnector, WebRtcBin } from '../lib/index.js';
+import { GstError, InvalidStateError, OperationError, PeerConnector, type Track, WebRtcBin } from '../lib/index.js';
 import { rendered, VP8_SOURCE } from './support/media.js';
 import { nextEvent, until } from './support/wait.js';
 
@@ -88,6 +88,18 @@ describe('bad input', () => {
     expect(() => a.addTrack('videotestsrc ! ! rtpvp8pay')).toThrow(GstError);
     expect(() => a.addTrack('fakesrc ! fakesink')).toThrow(GstError); // no src pad to link to webrtcbin
     expect(a.getTransceivers().length).toBe(0);
+  });
+
+  it('linking a track to a branch that does not fit is a GstError, and the track can still be linked', async () => {
+    a.addTrack(VP8_SOURCE);
+    const seen = nextEvent<[Track]>(b, 'track');
+    await PeerConnector.pair(a, b);
+    const [track] = await seen;
+    expect(() => track.link('rtpopusdepay ! fakesink')).toThrow(GstError); // Opus depayloader on VP8
+    expect(() => track.link('rtpvp8depay ! ! fakesink')).toThrow(GstError);
+    expect(track.linked).toBe(false);
+    track.link('rtpvp8depay ! vp8dec ! fakesink name=out');
+    await until(() => rendered(b.pipeline, 'out') > 5, 'frames are decoded after the failed attempts');
   });
 
   it('accepts valid ICE servers, including several TURN servers', () => {
