@@ -3,7 +3,8 @@
 // Command-line entry point: `gst-webrtc-node <command> [options]`.
 // To add a command, add an entry to COMMANDS with a summary, usage text and run(argv).
 
-const { readFileSync } = require('node:fs');
+const { existsSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 
 const TOKEN_ENV = 'GST_WEBRTC_NODE_TOKEN';
@@ -26,7 +27,33 @@ const COMMANDS = {
   -h, --help      show this help`,
     run: runSignalling,
   },
-  // demo: { summary: '...', usage: '...', run: runDemo },
+  demo: {
+    summary: 'stream a test pattern (or a camera) to browsers and receive theirs back (npm start)',
+    usage: `gst-webrtc-node demo [options]
+
+Serves a page and a signalling server, and streams to every browser that opens
+the page; each browser can send its camera and microphone back.
+
+  --port <n>             port to listen on (default 8080; 0 picks a free port)
+  --host <addr>          address to bind (default 127.0.0.1; 0.0.0.0 for the LAN)
+  --source <src>         video to send: "test" (default, a moving test pattern),
+                         "v4l2" (the first camera), "/dev/videoN", or any
+                         gst-launch fragment that outputs raw video
+  --audio-source <src>   audio to send: "test" (default, a tick every second),
+                         "none", or any fragment that outputs raw audio
+  --video-sink <sink>    also show the browser's camera here (e.g. autovideosink);
+                         by default it is decoded and counted, not shown
+  --audio-sink <sink>    also play the browser's microphone here (e.g. autoaudiosink)
+  --stun <url>           STUN server for both sides: stun:host[:port]
+  --turn <url>           TURN server, repeatable: turn:user:password@host[:port][?transport=udp|tcp]
+                         (or turns:); by default no STUN/TURN: host candidates
+                         suffice on localhost and a LAN
+  --cert <file>          PEM certificate: serve https:// (needs --key); browsers
+                         on other machines need https for the camera
+  --key <file>           PEM private key for --cert
+  -h, --help             show this help`,
+    run: runDemo,
+  },
 };
 
 function loadLibrary(modulePath) {
@@ -94,6 +121,91 @@ async function runSignalling(argv) {
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
       server.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** `--turn turn:user:password@host:port` -> an RTCIceServer; `--stun stun:host:port` -> one too. */
+function parseIceServers(stun, turns) {
+  const servers = [];
+  if (stun !== undefined) {
+    if (!/^stun:[^\s@]+$/.test(stun)) throw new UsageError(`invalid --stun "${stun}" (expected stun:host[:port])`);
+    servers.push({ urls: stun });
+  }
+  for (const turn of turns ?? []) {
+    const match = /^(turns?):([^:@\s]+):([^@\s]*)@(\S+)$/.exec(turn);
+    if (!match) throw new UsageError(`invalid --turn (expected turn:user:password@host[:port]; got "${turn.replace(/:[^:@]*@/, ':***@')}")`);
+    const [, scheme, username, credential, rest] = match;
+    servers.push({ urls: `${scheme}:${rest}`, username: decodeURIComponent(username), credential: decodeURIComponent(credential) });
+  }
+  return servers;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+async function runDemo(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      source: { type: 'string', default: 'test' },
+      'audio-source': { type: 'string', default: 'test' },
+      'video-sink': { type: 'string' },
+      'audio-sink': { type: 'string' },
+      stun: { type: 'string' },
+      turn: { type: 'string', multiple: true },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(COMMANDS.demo.usage);
+    return;
+  }
+  if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
+  const iceServers = parseIceServers(values.stun, values.turn);
+  const port = parsePort(values.port);
+
+  // The demo imports the compiled library as 'gst-webrtc-node' (dist/esm, over dist/cjs).
+  loadLibrary('../dist/cjs/index.js');
+  if (!existsSync(join(__dirname, '../dist/esm/index.mjs'))) {
+    throw new Error('dist/esm/index.mjs is missing; build the TypeScript first with "npm run build:ts"');
+  }
+  const { startDemo } = await import('../examples/demo/demo.mjs');
+  const time = () => new Date().toTimeString().slice(0, 8);
+  const demo = await startDemo({
+    host: values.host,
+    port,
+    tls: values.cert ? { cert: readFileSync(values.cert), key: readFileSync(values.key) } : undefined,
+    iceServers,
+    source: values.source,
+    audioSource: values['audio-source'],
+    videoSink: values['video-sink'],
+    audioSink: values['audio-sink'],
+    log: (line) => console.log(`${time()} ${line}`),
+  });
+
+  const ice = iceServers.length === 0 ? 'no STUN/TURN (host candidates)' : iceServers.map((server) => server.urls).join(', ');
+  console.log(`gst-webrtc-node demo: open ${demo.url} in a browser`);
+  console.log(`  sending ${values.source === 'test' ? 'a test pattern' : values.source} (VP8) and ${values['audio-source'] === 'test' ? 'a test tone' : values['audio-source']} (Opus); ${ice}`);
+  for (const url of demo.lanUrls) console.log(`  from other machines: ${url}`);
+  if (!values.cert && !LOOPBACK_HOSTS.has(values.host)) {
+    console.log('  note: browsers only allow the camera in a secure context (https, or http://localhost on the same machine);');
+    console.log('        browsers on other machines can watch, but need --cert/--key to send their camera');
+  }
+  console.log('  press Ctrl+C to stop');
+
+  await new Promise((resolve) => {
+    const stop = (signal) => {
+      console.log(`${signal}: shutting down`);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      demo.close().then(resolve, resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -57,3 +57,9 @@ export function candidateMLine(candidate: IceCandidate, remoteSdp: string): numb
   }
   throw new TypeError('a candidate needs sdpMLineIndex or sdpMid');
 }
+
+/** Whether a candidate's address is an mDNS name (`<uuid>.local`), as browsers send by default. */
+export function isMdnsCandidate(candidate: string): boolean {
+  const address = candidate.replace(/^(a=)?candidate:/i, '').split(/\s+/)[4];
+  return address !== undefined && /\.local\.?$/i.test(address);
+}

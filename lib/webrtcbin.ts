@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+
 import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError } from './errors.js';
@@ -6,7 +8,7 @@ import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline } from './pipeline.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { candidateMLine, checkDescription, mediaMids } from './sdp.js';
+import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
@@ -100,14 +102,17 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private readonly channels = new Set<DataChannel>();
   private nextPromiseId = 1;
   private isClosed = false;
-  /** webrtcbin asked for negotiation, but a sink pad has no caps yet (see onSinkCaps). */
-  private negotiationDeferred = false;
+  /** webrtcbin asked for negotiation and nobody has been told yet (see announceNegotiation). */
+  private negotiationWanted = false;
   private readonly capsWaiters: (() => void)[] = [];
   private states: Record<StateProperty, string>;
 
-  /** @internal Wraps an existing element (Pipeline does this). */
-  static attach(pipeline: Pipeline, element: NativeObject): WebRtcBin {
-    return new WebRtcBin({}, { [ATTACH]: { pipeline, element } });
+  /**
+   * @internal Wraps an existing element (Pipeline does this). With `options`, it
+   * is configured like a standalone one (`name` aside), e.g. for a fan-out viewer.
+   */
+  static attach(pipeline: Pipeline, element: NativeObject, options?: WebRtcBinOptions): WebRtcBin {
+    return new WebRtcBin(options ?? {}, { [ATTACH]: { pipeline, element, configure: options !== undefined } });
   }
 
   /**
@@ -116,11 +121,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    */
   constructor(options?: WebRtcBinOptions);
   /** @internal */
-  constructor(options: WebRtcBinOptions, internal: { [ATTACH]: { pipeline: Pipeline; element: NativeObject } });
-  constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: { pipeline: Pipeline; element: NativeObject } }) {
+  constructor(options: WebRtcBinOptions, internal: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } });
+  constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } }) {
     super();
     const attached = internal?.[ATTACH];
-    const settings = attached === undefined ? checkOptions(options) : undefined;
+    const settings = attached === undefined || attached.configure === true ? checkOptions(options) : undefined;
     const { pipeline, element } = attached ?? createStandalone(options.name);
     this.pipeline = pipeline;
     this.element = new Element(element, this);
@@ -137,6 +142,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       throw error;
     }
     pipeline.registerTarget(this.native.id, (type, data) => this.onNativeEvent(type, data));
+    // EventEmitter's own event, outside the typed event map.
+    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => event === 'negotiationneeded' && this.announceNegotiationSoon());
     this.states = {
       'connection-state': this.element.get('connection-state') as string,
       'ice-connection-state': this.element.get('ice-connection-state') as string,
@@ -238,6 +245,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (remote === null) throw new InvalidStateError('addIceCandidate needs a remote description first');
     const mline = candidateMLine(candidate, remote.sdp);
     const text = candidate.candidate.trim().replace(/^a=/, '');
+    // Browsers hide host addresses behind mDNS names (<uuid>.local). webrtcbin
+    // would hand them to the system's DNS resolver, which cannot resolve them and
+    // sends a query off the machine. The connection forms anyway, through
+    // peer-reflexive candidates, once our candidates reach the browser.
+    if (isMdnsCandidate(text)) return;
     // GStreamer < 1.24 has no reply for this (add-ice-candidate-full came in 1.24).
     await this.request('addIceCandidate', (id) => this.native.addIceCandidate(id, mline, text));
   }
@@ -257,7 +269,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const direction = checkDirection(init.direction ?? 'sendrecv');
     const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? DEFAULT_CAPS[kindOrCaps] : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
-    return new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    this.announceNegotiationSoon();
+    return transceiver;
   }
 
   /** All transceivers, in m-line order. */
@@ -282,6 +296,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.pipeline.remove(branch);
       throw error;
     }
+    this.announceNegotiationSoon(); // once the branch's caps reach webrtcbin
     return branch;
   }
 
@@ -291,6 +306,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (typeof label !== 'string') throw new TypeError('a data channel label must be a string');
     const options = dataChannelOptions(init);
     const { channel, target } = this.native.createDataChannel(label, options);
+    this.announceNegotiationSoon();
     return this.trackChannel(new DataChannel(this.pipeline, channel, target));
   }
 
@@ -312,17 +328,25 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   }
 
   /**
-   * webrtcbin (1.22) can ask for negotiation as soon as a sink pad is linked,
-   * before its caps are known; an offer made then lacks that media. So
-   * `negotiationneeded` waits until every linked sink pad has caps.
+   * Tells listeners that negotiation is needed, once it is worth doing. webrtcbin
+   * (1.22) asks as soon as it starts, with nothing to negotiate, and as soon as a
+   * sink pad is linked, before its caps are known (an offer made then lacks that
+   * media); and it does not ask again while its flag stays set. So the request is
+   * kept as state: announced when there is something to negotiate, every linked
+   * sink pad has caps and someone listens (a listener added later still hears it).
    */
-  private onSinkCaps(): void {
+  private announceNegotiation(): void {
+    if (!this.negotiationWanted || this.closed) return;
+    if (this.listenerCount('negotiationneeded') === 0) return;
+    if (this.native.getTransceivers().length === 0 && this.channels.size === 0) return;
     if (this.native.pendingSinkCaps() > 0) return;
-    for (const resolve of this.capsWaiters.splice(0)) resolve();
-    if (this.negotiationDeferred) {
-      this.negotiationDeferred = false;
-      this.dispatch('negotiationneeded');
-    }
+    this.negotiationWanted = false;
+    this.dispatch('negotiationneeded');
+  }
+
+  /** After an API call that adds media: the announcement may now be due (asynchronously, as in browsers). */
+  private announceNegotiationSoon(): void {
+    setImmediate(() => this.announceNegotiation());
   }
 
   private async sinkCapsReady(timeoutMs = 10_000): Promise<void> {
@@ -387,11 +411,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.settle(data?.id as number, data?.result as string, (data?.reply as Record<string, unknown> | undefined) ?? null);
         break;
       case 'negotiation-needed':
-        this.negotiationDeferred = true;
-        this.onSinkCaps();
+        this.negotiationWanted = true;
+        this.announceNegotiation();
         break;
       case 'sink-caps':
-        this.onSinkCaps();
+        if (this.native.pendingSinkCaps() === 0) for (const resolve of this.capsWaiters.splice(0)) resolve();
+        this.announceNegotiation();
         break;
       case 'ice-candidate': {
         const sdpMLineIndex = data?.sdpMLineIndex as number;

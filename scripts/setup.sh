@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs whatever gst-webrtc-node is missing, and nothing else:
 #   1. Debian/Ubuntu system packages (GStreamer, plugins, compiler), listed in scripts/debian-packages.txt
-#      (and scripts/debian-packages-dev.txt: what only the tests and the demo need)
+#      (with --dev also scripts/debian-packages-dev.txt: what only the tests need)
 #   2. npm dependencies
 #   3. the native addon (when native/ or binding.gyp changed since the last build)
 #   4. the TypeScript build (when lib/ changed since the last build)
@@ -20,9 +20,11 @@ as_root() {
   fi
 }
 
-# 1. System packages: what the library needs, plus what its tests and demo need
-# (a headless browser) when this is a development checkout.
-wanted=$(cat scripts/debian-packages*.txt | grep -v '^#' | tr '\n' ' ')
+# 1. System packages: what the library needs; with --dev also what only the tests
+# need (a headless browser, servers to test against).
+lists=scripts/debian-packages.txt
+[ "${1:-}" = "--dev" ] && lists="$lists scripts/debian-packages-dev.txt"
+wanted=$(cat $lists | grep -v '^#' | tr '\n' ' ')
 wanted="$wanted ${GST_WEBRTC_NODE_EXTRA_PACKAGES:-}"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -55,7 +57,7 @@ if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" 2>/dev/n
 fi
 
 # 4. TypeScript.
-if [ ! -f dist/cjs/index.js ] || [ -n "$(find lib tsconfig.json scripts/build-ts.mjs -newer dist/cjs/index.js 2>/dev/null | head -1)" ]; then
+if [ ! -f dist/cjs/index.js ] || [ ! -f dist/esm/index.mjs ] || [ -n "$(find lib tsconfig.json scripts/build-ts.mjs -newer dist/esm/index.mjs 2>/dev/null | head -1)" ]; then
   say "compiling TypeScript"
   node scripts/build-ts.mjs
 fi

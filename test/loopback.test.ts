@@ -115,6 +115,28 @@ describe('loopback', () => {
     expect(offer.sdp).toMatch(/a=fmtp:102 .*packetization-mode=1/);
   });
 
+  it('announces negotiationneeded once there is media with caps, also to a listener attached later', async () => {
+    const a = new WebRtcBin();
+    open.push(a);
+    let early = 0;
+    a.on('negotiationneeded', () => early++);
+    // webrtcbin asks at start with nothing to negotiate: that must not reach listeners.
+    await a.pipeline.play();
+    expect(early).toBe(0);
+    a.addTrack(VP8_SOURCE);
+    await nextEvent(a, 'negotiationneeded');
+    expect((await a.createOffer()).sdp).toMatch(/\r\nm=video /);
+
+    const late = new WebRtcBin();
+    open.push(late);
+    late.addTrack(VP8_SOURCE);
+    // Attach after other work (here: after its media started flowing), as an app that awaits something first would.
+    await until(() => late.getTransceivers().length === 1 && late.pipeline.state === 'playing', 'the sender is running');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await nextEvent(late, 'negotiationneeded');
+    expect((await late.createOffer()).sdp).toMatch(/\r\nm=video /);
+  });
+
   it('emits a null candidate when gathering completes, after the real ones', async () => {
     const a = new WebRtcBin();
     const b = new WebRtcBin();

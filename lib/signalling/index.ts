@@ -45,3 +45,5 @@ export type {
   SessionEndReason,
   SessionPayload,
 } from './protocol.js';
+export { PeerSession } from './peer-session.js';
+export type { PeerSessionEndReason, PeerSessionEvents, PeerSessionOptions } from './peer-session.js';

@@ -3,5 +3,5 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export default function setup(): void {
-  execFileSync('sh', [join(__dirname, '../../scripts/setup.sh')], { stdio: 'inherit' });
+  execFileSync('sh', [join(__dirname, '../../scripts/setup.sh'), '--dev'], { stdio: 'inherit' });
 }
