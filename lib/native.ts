@@ -39,6 +39,27 @@ export interface NativePipeline {
   clockTime(): number | null;
   close(): void;
   readonly closed: boolean;
+  // Dynamic pipelines: branches added and removed while playing (native/pipeline.cc).
+  /** An element's always pad by name (a bin's ghost `src`/`sink`), or null. */
+  getPad(element: NativeObject, name: string): NativeObject | null;
+  /** A new request pad from a template, e.g. a tee's `src_%u`; give it back with releasePad(). */
+  requestPad(element: NativeObject, template: string): NativeObject;
+  /** Returns a request pad to its element. Idempotent. */
+  releasePad(pad: NativeObject): void;
+  /** Unlinks the pad from its peer once no data flows through it; `unlinked` is posted to the returned target. */
+  unlinkWhenIdle(pad: NativeObject): number;
+  /** Posts `eos` to the returned target whenever end-of-stream passes the pad; `drop` stops it there. */
+  watchEos(pad: NativeObject, drop: boolean): number;
+  /** Sends end-of-stream into a sink pad, from a GStreamer thread; false if the pad has no parent. */
+  sendPadEos(pad: NativeObject): boolean;
+  /** Asks the encoder upstream of the pad for a keyframe with headers; true if an element took the request. */
+  forceKeyUnit(pad: NativeObject): boolean;
+  /** Elements in the pipeline, at any depth. */
+  countElements(): number;
+  /** Makes a branch's ghost sink pad return OK whatever the branch does; its first failure is posted as `flow-error` to the returned target. */
+  isolateFlow(ghostSinkPad: NativeObject): number;
+  /** Removes a bin's ghost pad (e.g. the input parsing gave a source bin whose first link is dynamic). */
+  removeGhostPad(pad: NativeObject): void;
 }
 
 export interface NativeWebRtcBin {
@@ -64,9 +85,30 @@ export interface Addon {
   NativeWebRtcBin: new (pipeline: NativePipeline, element: NativeObject) => NativeWebRtcBin;
   dataChannelSend(channel: NativeObject, data: string | Buffer): void;
   dataChannelClose(channel: NativeObject): void;
+  /** Bytes of that SCTP stream the webrtcbin's SCTP encoder has taken so far. */
+  dataChannelBytesSent(webrtcbin: NativeObject, streamId: number): number;
+  /** Teardown only: makes sends waiting in the webrtcbin's SCTP encoder give up. */
+  dataChannelUnblock(webrtcbin: NativeObject): void;
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;
+  /** Records when buffers cross a pad (native/latency_probe.cc); used by the benchmarks. */
+  LatencyProbe: new (element: NativeObject, padName: string, options?: LatencyProbeOptions) => NativeLatencyProbe;
+}
+
+export interface LatencyProbeOptions {
+  /** Remove the probe after this many buffers; 0 (default) records until remove(). */
+  limit?: number;
+  /** Also record each buffer's RTP timestamp (the pad carries RTP packets). */
+  rtp?: boolean;
+}
+
+/** A pad probe that records, per buffer: system clock time (ns, CLOCK_MONOTONIC), PTS (ns) and RTP timestamp; -1 where absent. */
+export interface NativeLatencyProbe {
+  /** The records since the last take(), three numbers per buffer. */
+  take(): Float64Array;
+  /** Removes the probe. Idempotent. */
+  remove(): void;
 }
 
 function load(): Addon {

@@ -128,6 +128,8 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::SendPadEos>("sendPadEos"),
                                                InstanceMethod<&NativePipeline::ForceKeyUnit>("forceKeyUnit"),
                                                InstanceMethod<&NativePipeline::CountElements>("countElements"),
+                                               InstanceMethod<&NativePipeline::IsolateFlow>("isolateFlow"),
+                                               InstanceMethod<&NativePipeline::RemoveGhostPad>("removeGhostPad"),
                                            });
   AddonData::Of(env)->pipelineConstructor = Napi::Persistent(constructor);
   exports.Set("NativePipeline", constructor);
@@ -462,6 +464,42 @@ GstPadProbeReturn OnPadEvent(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 void SendEosNow(GstElement*, gpointer pad) { gst_pad_send_event(GST_PAD(pad), gst_event_new_eos()); }
 
+// A ghost sink pad whose branch failing (not-negotiated, an error, EOS) must not
+// fail the element pushing into it: a tee stops pushing to every branch, and
+// its source stops, as soon as one branch returns an error.
+struct FlowGuard {
+  DispatchTarget* target;
+  std::atomic<bool> reported{false};
+  static void Free(gpointer data) {
+    auto* self = static_cast<FlowGuard*>(data);
+    DispatchTarget::FreeNotify(self->target);
+    delete self;
+  }
+};
+
+GstFlowReturn Absorb(FlowGuard* guard, GstFlowReturn result) {
+  if (result == GST_FLOW_OK) return result;
+  // Flushing is a branch being stopped on purpose: absorbed, not reported.
+  if (result != GST_FLOW_FLUSHING && !guard->reported.exchange(true))
+    guard->target->Post("flow-error", gst_structure_new("flow", "flow", G_TYPE_STRING, gst_flow_get_name(result), nullptr));
+  return GST_FLOW_OK;
+}
+
+GQuark FlowGuardQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-flow-guard");
+  return quark;
+}
+
+FlowGuard* GuardOf(GstPad* pad) { return static_cast<FlowGuard*>(g_object_get_qdata(G_OBJECT(pad), FlowGuardQuark())); }
+
+GstFlowReturn GuardedChain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+  return Absorb(GuardOf(pad), gst_proxy_pad_chain_default(pad, parent, buffer));
+}
+
+GstFlowReturn GuardedChainList(GstPad* pad, GstObject* parent, GstBufferList* list) {
+  return Absorb(GuardOf(pad), gst_proxy_pad_chain_list_default(pad, parent, list));
+}
+
 }  // namespace
 
 // getPad(element, name) -> the element's always pad of that name (e.g. a bin's
@@ -566,4 +604,37 @@ Napi::Value NativePipeline::CountElements(const Napi::CallbackInfo& info) {
   }
   gst_iterator_free(iterator);
   return Napi::Number::New(info.Env(), count);
+}
+
+// isolateFlow(ghostSinkPad) -> target id. From now on whatever the branch behind
+// this ghost pad returns, its upstream peer sees OK: a failing branch (a viewer
+// whose caps were refused, one that reached EOS) cannot stop a tee and the
+// source feeding everyone else. The first failure other than flushing is
+// posted as `flow-error` { flow } to the returned target, once.
+Napi::Value NativePipeline::IsolateFlow(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef padRef = PadArg(info[0], "isolateFlow");
+  auto* pad = GST_PAD(padRef.get());
+  RequireType(info.Env(), GST_IS_GHOST_PAD(pad) && GST_PAD_IS_SINK(pad), "isolateFlow: expected a ghost sink pad (a branch's input)");
+  const uint32_t target = dispatcher_->NewTargetId();
+  // The guard lives as long as the pad (freed with it); set before the functions that read it.
+  g_object_set_qdata_full(G_OBJECT(pad), FlowGuardQuark(), new FlowGuard{DispatchTarget::New(dispatcher_, target)}, FlowGuard::Free);
+  gst_pad_set_chain_list_function(pad, GuardedChainList);
+  gst_pad_set_chain_function(pad, GuardedChain);
+  return Napi::Number::New(info.Env(), target);
+}
+
+// removeGhostPad(pad): removes a bin's ghost pad, freeing the pad it stood for.
+// A parsed bin ghosts every unlinked pad, also the input of an element that
+// waits for a dynamic pad (`rtspsrc ! rtph264depay`); that link can only be made
+// once the ghost pad is gone.
+void NativePipeline::RemoveGhostPad(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef padRef = PadArg(info[0], "removeGhostPad");
+  auto* pad = GST_PAD(padRef.get());
+  RequireType(info.Env(), GST_IS_GHOST_PAD(pad), "removeGhostPad: expected a ghost pad");
+  GstElement* parent = gst_pad_get_parent_element(pad);
+  if (parent == nullptr) return;  // already removed
+  gst_element_remove_pad(parent, pad);
+  gst_object_unref(parent);
 }

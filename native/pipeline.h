@@ -41,6 +41,17 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   Napi::Value Clock(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
   Napi::Value Closed(const Napi::CallbackInfo& info);
+  // Dynamic pipelines (adding and removing branches while playing).
+  Napi::Value GetPad(const Napi::CallbackInfo& info);
+  Napi::Value RequestPad(const Napi::CallbackInfo& info);
+  void ReleasePad(const Napi::CallbackInfo& info);
+  Napi::Value UnlinkWhenIdle(const Napi::CallbackInfo& info);
+  Napi::Value WatchEos(const Napi::CallbackInfo& info);
+  Napi::Value SendPadEos(const Napi::CallbackInfo& info);
+  Napi::Value ForceKeyUnit(const Napi::CallbackInfo& info);
+  Napi::Value CountElements(const Napi::CallbackInfo& info);
+  Napi::Value IsolateFlow(const Napi::CallbackInfo& info);
+  void RemoveGhostPad(const Napi::CallbackInfo& info);
 
   static GstBusSyncReply OnBusMessage(GstBus* bus, GstMessage* message, gpointer self);
 
