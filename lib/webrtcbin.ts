@@ -307,7 +307,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const options = dataChannelOptions(init);
     const { channel, target } = this.native.createDataChannel(label, options);
     this.announceNegotiationSoon();
-    return this.trackChannel(new DataChannel(this.pipeline, channel, target));
+    return this.trackChannel(new DataChannel(this.pipeline, channel, target, this.element.native, 'local'));
   }
 
   /**
@@ -441,7 +441,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         break;
       }
       case 'data-channel':
-        this.dispatch('datachannel', this.trackChannel(new DataChannel(this.pipeline, data?.channel as NativeObject, data?.target as number)));
+        this.dispatch('datachannel', this.trackChannel(new DataChannel(this.pipeline, data?.channel as NativeObject, data?.target as number, this.element.native, 'remote')));
         break;
     }
   }

@@ -1,5 +1,7 @@
 // Data channels: webrtcbin's GstWebRTCDataChannel signals become events under a
 // target id of their own; sending and closing are plain functions on the handle.
+// Two more look into webrtcbin's SCTP encoder, for what GStreamer 1.22 gets wrong
+// when a channel or the whole webrtcbin closes with data still queued.
 #pragma once
 
 #include <gst/gst.h>
@@ -10,5 +12,6 @@
 // Any thread. Connects the channel's signals to `dispatcher`; returns the channel's target id.
 uint32_t WatchDataChannel(GObject* channel, Dispatcher* dispatcher);
 
-// exports.dataChannelSend(channel, string | Buffer), exports.dataChannelClose(channel)
+// exports.dataChannelSend(channel, string | Buffer), exports.dataChannelClose(channel),
+// exports.dataChannelBytesSent(webrtcbin, streamId), exports.dataChannelUnblock(webrtcbin)
 void InitDataChannel(Napi::Env env, Napi::Object exports);
