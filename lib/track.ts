@@ -55,10 +55,18 @@ export class Track {
    * Links the track to a branch made from a description that starts with a
    * depayloader, e.g. `'rtpvp8depay ! vp8dec ! videoconvert ! autovideosink'`,
    * starts it and lets the media flow. Returns the branch.
+   * @param options.downstream where the branch's output goes, linked before any
+   *   media flows: an element or a pad, e.g. a muxer's request pad.
+   * @param options.isolate default true: whatever the branch returns (an error,
+   *   EOS once it was ended), webrtcbin sees OK, so a failing branch cannot stop
+   *   the peer's other media (webrtcbin would otherwise stop the whole
+   *   connection). Its errors still reach the pipeline's `error` event.
    * @throws GstError when the description does not parse or does not fit the track's caps.
    */
-  link(description: string): Element {
+  link(description: string, options: { downstream?: Element; isolate?: boolean } = {}): Element {
     if (typeof description !== 'string') throw new TypeError('description must be a string');
+    const { downstream, isolate = true } = options;
+    if (downstream !== undefined && !(downstream instanceof Element)) throw new TypeError('downstream must be an Element');
     this.pipeline.assertOpen();
     if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
     const native = this.pipeline.native;
@@ -70,6 +78,8 @@ export class Track {
     }
     try {
       native.link(this.pad, bin);
+      if (downstream !== undefined) native.link(bin, downstream.native);
+      if (isolate) native.isolateFlow(native.getPad(bin, 'sink')!);
       native.syncState(bin);
     } catch (error) {
       native.removeElement(bin);

@@ -1,0 +1,123 @@
+// RtspBridge against a real RTSP server (gst-rtsp-server, test/support/rtsp-server.c)
+// on 127.0.0.1: H.264 passed through to WebRtcBin viewers, reconnection when the
+// server goes away and comes back, and errors that name the URL.
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { RtspBridge, RtspError } from '../lib/index.js';
+import { receive, type Receiver } from './support/receiver.js';
+import { startRtspServer, type RtspServer } from './support/rtsp-server.js';
+import { nextEvent, until } from './support/wait.js';
+
+const open: { close(): void }[] = [];
+const servers: RtspServer[] = [];
+afterEach(async () => {
+  for (const thing of open.splice(0).reverse()) thing.close();
+  for (const server of servers.splice(0)) await server.stop();
+});
+
+async function rtspServer(): Promise<RtspServer> {
+  const server = await startRtspServer();
+  servers.push(server);
+  return server;
+}
+
+function bridge(options: ConstructorParameters<typeof RtspBridge>[0]): RtspBridge {
+  const created = new RtspBridge(options);
+  open.push(created);
+  return created;
+}
+
+async function watch(bridged: RtspBridge): Promise<Receiver> {
+  const receiver = await receive(bridged.addViewer());
+  open.push(receiver);
+  return receiver;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Elements that would mean the video is decoded or encoded again. */
+const TRANSCODERS = ['x264enc', 'openh264enc', 'vp8enc', 'vp9enc', 'avdec_h264', 'openh264dec', 'vp8dec', 'decodebin', 'decodebin3', 'videoconvert'];
+
+describe('RtspBridge', () => {
+  it('passes an RTSP camera\'s H.264 to two viewers without decoding or encoding it', async () => {
+    const server = await rtspServer();
+    const bridged = bridge({ url: server.url });
+    await bridged.start();
+    expect(bridged.state).toBe('streaming');
+    const viewers = [await watch(bridged), await watch(bridged)];
+    await until(() => viewers.every((v) => v.videoFrames >= 15), 'both viewers decode the camera');
+
+    const native = bridged.fanOut.pipeline.native;
+    for (const factory of TRANSCODERS) expect(native.elementsByFactory(factory), factory).toHaveLength(0);
+    expect(native.elementsByFactory('rtspsrc')).toHaveLength(1);
+    expect(native.elementsByFactory('rtph264depay')).toHaveLength(1);
+    expect(native.elementsByFactory('rtph264pay')).toHaveLength(2); // one per viewer: own SSRC and sequence numbers
+    for (const viewer of viewers) expect(viewer.tracks.map((t) => t.encodingName)).toEqual(['H264']);
+  });
+
+  it('reconnects when the RTSP server goes away and comes back; the viewers stay connected and resume', async () => {
+    const server = await rtspServer();
+    const bridged = bridge({ url: server.url, reconnectDelay: 200, maxReconnectDelay: 1000, stallTimeout: 2000 });
+    await bridged.start();
+    const viewers = [await watch(bridged), await watch(bridged)];
+    await until(() => viewers.every((v) => v.videoFrames >= 15), 'both viewers decode the camera');
+
+    const attempts: number[] = [];
+    bridged.on('reconnecting', (attempt, _delay, reason) => {
+      attempts.push(attempt);
+      expect(reason).toBeInstanceOf(RtspError);
+      expect(reason.url).toBe(server.url);
+    });
+    const dropped = nextEvent(bridged, 'reconnecting');
+    await server.stop();
+    await dropped;
+    expect(bridged.state).toBe('reconnecting');
+    // While the server is down, attempts fail and back off; the viewers' connections stay up.
+    await until(() => attempts.length >= 2, 'a second attempt failed while the server was down', 15_000);
+    for (const viewer of bridged.viewers) expect(viewer.connectionState).toBe('connected');
+
+    const frames = viewers.map((v) => v.videoFrames);
+    const reconnected = nextEvent(bridged, 'reconnected', () => true, 20_000);
+    await server.restart();
+    await reconnected;
+    expect(bridged.state).toBe('streaming');
+    await until(() => viewers.every((v, i) => v.videoFrames >= frames[i] + 15), 'both viewers decode the camera again');
+    expect(bridged.viewers).toHaveLength(2);
+    for (const viewer of bridged.viewers) expect(viewer.connectionState).toBe('connected');
+    expect(bridged.fanOut.pipeline.native.elementsByFactory('rtspsrc')).toHaveLength(1);
+  }, 60_000);
+
+  it('rejects start() with an RtspError naming an unreachable URL, without its password', async () => {
+    const port = await closedPort();
+    const bridged = bridge({ url: `rtsp://admin:secret@127.0.0.1:${port}/camera` });
+    const error = await bridged.start().then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RtspError);
+    expect((error as RtspError).message).toContain(`rtsp://admin:***@127.0.0.1:${port}/camera`);
+    expect((error as RtspError).message).toMatch(/cannot connect/);
+    expect((error as RtspError).message).not.toContain('secret');
+    expect(bridged.state).toBe('closed');
+  });
+
+  it('rejects start() when the server has no stream at that path', async () => {
+    const server = await rtspServer();
+    const url = server.url.replace(/\/camera$/, '/no-such-camera');
+    const error = await bridge({ url }).start().then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RtspError);
+    expect((error as RtspError).message).toBe(`RTSP source ${url}: the camera has no stream at this path (404 Not Found)`);
+  });
+
+  it('refuses what is not an RTSP URL, naming it', () => {
+    expect(() => new RtspBridge({ url: 'http://127.0.0.1/camera' })).toThrow(/not an RTSP URL.*http:\/\/127\.0\.0\.1\/camera/);
+    expect(() => new RtspBridge({ url: 'camera' })).toThrow(/not a valid RTSP URL: "camera"/);
+    expect(() => new RtspBridge({ url: 'rtsp://u:pw@/x' })).toThrow(TypeError);
+    expect(() => new RtspBridge({ url: 'rtsp://127.0.0.1/x', transport: 'carrier-pigeon' as 'tcp' })).toThrow(/transport/);
+  });
+});
