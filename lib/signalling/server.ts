@@ -3,12 +3,14 @@
 // Also speaks the gst-examples text protocol (see gst-examples-protocol.ts).
 
 import { EventEmitter } from 'node:events';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import http, { STATUS_CODES } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { TokenBucket } from './rate-limit.js';
+import { presentedToken, rejectUpgrade, sameSecret } from './upgrade.js';
 import { GstExamplesRouter, isGstExamplesHello, type GstExamplesSession } from './gst-examples-protocol.js';
 import {
   PROTOCOL_VERSION,
@@ -118,26 +120,6 @@ const CLOSE_GOING_AWAY = 1001;
 const CLOSE_UNSUPPORTED_DATA = 1003;
 const CLOSE_POLICY_VIOLATION = 1008;
 
-class TokenBucket {
-  private tokens: number;
-  private lastRefill = performance.now();
-  private readonly tokensPerMs: number;
-
-  constructor(private readonly capacity: number, perSeconds: number) {
-    this.tokens = capacity;
-    this.tokensPerMs = capacity / (perSeconds * 1000);
-  }
-
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.lastRefill) * this.tokensPerMs);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
 interface PeerProfile {
   room: string;
   role?: string;
@@ -171,31 +153,6 @@ function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
-}
-
-function sameSecret(presented: string, expected: string): boolean {
-  // Hashing first gives equal lengths, as timingSafeEqual requires.
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function presentedToken(req: http.IncomingMessage): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (bearer) return bearer[1];
-  const query = (req.url ?? '').split('?')[1];
-  return query === undefined ? undefined : (new URLSearchParams(query).get('token') ?? undefined);
-}
-
-function rejectUpgrade(socket: Duplex, status: number): void {
-  const text = `${STATUS_CODES[status] ?? 'Error'}\n`;
-  const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
-  socket.on('error', () => undefined);
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n` +
-      `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${extra}\r\n${text}`,
-  );
 }
 
 function formatHost(address: string): string {
