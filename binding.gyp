@@ -10,7 +10,8 @@
         "native/object.cc",
         "native/pipeline.cc",
         "native/webrtcbin.cc",
-        "native/data_channel.cc"
+        "native/data_channel.cc",
+        "native/latency_probe.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

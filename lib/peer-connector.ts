@@ -26,6 +26,8 @@ export interface PeerConnectorEvents extends ListenerErrorEvent {
 export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
   private queue: Promise<void> = Promise.resolve();
   private pendingCandidates: IceCandidate[] = [];
+  /** Kept here rather than read from webrtcbin for every candidate. */
+  private remoteDescriptionSet = false;
   private isClosed = false;
   private readonly onNegotiationNeeded = () => this.enqueue(() => this.offer());
   private readonly onIceCandidate = (candidate: IceCandidate | null) => this.post({ type: 'ice', candidate });
@@ -101,6 +103,7 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
 
   private async onDescription(description: SessionDescription): Promise<void> {
     await this.webrtcbin.setRemoteDescription(description);
+    this.remoteDescriptionSet = true;
     await this.flushCandidates();
     if (description.type === 'offer') {
       const answer = await this.webrtcbin.createAnswer();
@@ -111,7 +114,7 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
   }
 
   private async onCandidate(candidate: IceCandidate | null): Promise<void> {
-    if (this.webrtcbin.remoteDescription === null) {
+    if (!this.remoteDescriptionSet) {
       if (candidate !== null) this.pendingCandidates.push(candidate);
       return;
     }

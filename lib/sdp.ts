@@ -36,14 +36,13 @@ export function mediaMids(sdp: string): (string | null)[] {
 const CANDIDATE = /^(a=)?candidate:\S+ \d+ (udp|tcp) \d+ \S+ \d+ typ (host|srflx|prflx|relay)( .*)?$/i;
 
 /**
- * Checks a candidate against the remote description and finds its m-line.
- * Throws TypeError for a malformed candidate, OperationError for an m-line or mid
- * the remote description does not have.
+ * Checks a candidate against the remote description's m-lines (their `mids`)
+ * and finds its m-line. Throws TypeError for a malformed candidate,
+ * OperationError for an m-line or mid the remote description does not have.
  */
-export function candidateMLine(candidate: IceCandidate, remoteSdp: string): number {
+export function candidateMLine(candidate: IceCandidate, mids: (string | null)[]): number {
   if (typeof candidate.candidate !== 'string') throw new TypeError('candidate.candidate must be a string');
   if (!CANDIDATE.test(candidate.candidate.trim())) throw new TypeError(`malformed ICE candidate: ${JSON.stringify(candidate.candidate.slice(0, 120))}`);
-  const mids = mediaMids(remoteSdp);
   const { sdpMLineIndex, sdpMid } = candidate;
   if (sdpMLineIndex !== undefined && sdpMLineIndex !== null) {
     if (!Number.isInteger(sdpMLineIndex) || sdpMLineIndex < 0) throw new TypeError('sdpMLineIndex must be a non-negative integer');

@@ -106,6 +106,13 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private negotiationWanted = false;
   private readonly capsWaiters: (() => void)[] = [];
   private states: Record<StateProperty, string>;
+  /**
+   * The m-lines' mids of the descriptions last applied. Every candidate needs
+   * them; reading them back from webrtcbin each time (a locked property read and
+   * an SDP copy) stalled the event loop with many peers.
+   */
+  private localMids: (string | null)[] = [];
+  private remoteMids: (string | null)[] | null = null;
 
   /**
    * @internal Wraps an existing element (Pipeline does this). With `options`, it
@@ -222,6 +229,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
     await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
+    this.localMids = type === 'rollback' ? midsOf(this.localDescription) : mediaMids(sdp);
   }
 
   /** Applies the peer's description (`set-remote-description`). @throws TypeError for malformed input. */
@@ -229,6 +237,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
     await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
+    const remote = type === 'rollback' ? this.remoteDescription : description;
+    this.remoteMids = remote === null ? null : mediaMids(remote.sdp);
   }
 
   /**
@@ -241,9 +251,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     if (candidate === null || candidate === undefined || candidate.candidate === '') return;
     if (typeof candidate !== 'object') throw new TypeError('a candidate must be an object { candidate, sdpMLineIndex?, sdpMid? }');
-    const remote = this.remoteDescription;
-    if (remote === null) throw new InvalidStateError('addIceCandidate needs a remote description first');
-    const mline = candidateMLine(candidate, remote.sdp);
+    if (this.remoteMids === null) throw new InvalidStateError('addIceCandidate needs a remote description first');
+    const mline = candidateMLine(candidate, this.remoteMids);
     const text = candidate.candidate.trim().replace(/^a=/, '');
     // Browsers hide host addresses behind mDNS names (<uuid>.local). webrtcbin
     // would hand them to the system's DNS resolver, which cannot resolve them and
@@ -420,8 +429,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         break;
       case 'ice-candidate': {
         const sdpMLineIndex = data?.sdpMLineIndex as number;
-        const local = this.localDescription;
-        const sdpMid = local !== null ? (mediaMids(local.sdp)[sdpMLineIndex] ?? null) : null;
+        const sdpMid = this.localMids[sdpMLineIndex] ?? null;
         this.dispatch('icecandidate', { candidate: data?.candidate as string, sdpMLineIndex, sdpMid });
         break;
       }
@@ -471,6 +479,10 @@ function createStandalone(name: string | undefined): { pipeline: Pipeline; eleme
     pipeline.close();
     throw error;
   }
+}
+
+function midsOf(description: SessionDescription | null): (string | null)[] {
+  return description === null ? [] : mediaMids(description.sdp);
 }
 
 function descriptionFrom(reply: Record<string, unknown> | null, field: 'offer' | 'answer'): SessionDescription {

@@ -1,7 +1,8 @@
 /* The reference for the binding-overhead benchmark: the same in-process loopback
- * as bench/loopback.ts (VP8 640x480@30 plus Opus, one sending pipeline with a
+ * as bench/loopback.cjs (VP8 640x480@30 plus Opus, one sending pipeline with a
  * webrtcbin, one receiving webrtcbin in a pipeline of its own), written against
- * GStreamer's C API directly, with a GLib main loop.
+ * GStreamer's C API directly, with a GLib main loop. Like the binding, it turns
+ * off libnice's UPnP (which would otherwise add threads and SSDP traffic).
  *
  *   loopback SECONDS
  *
@@ -119,6 +120,16 @@ static void on_negotiation_needed(GstElement *webrtc, gpointer data) {
   g_signal_emit_by_name(webrtc, "create-offer", NULL, gst_promise_new_with_change_func(on_offer, NULL, NULL));
 }
 
+/* What the binding does for every webrtcbin (lib/webrtcbin.ts disableUpnp). */
+static void disable_upnp(GstElement *webrtc) {
+  GObject *ice = NULL, *agent = NULL;
+  g_object_get(webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) g_object_get(ice, "agent", &agent, NULL);
+  if (agent && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, NULL);
+  if (agent) g_object_unref(agent);
+  if (ice) g_object_unref(ice);
+}
+
 static gboolean on_timeout(gpointer data) {
   (void)data;
   g_main_loop_quit(loop);
@@ -138,6 +149,8 @@ int main(int argc, char **argv) {
   gst_util_set_object_arg(G_OBJECT(rx), "bundle-policy", "max-bundle");
   gst_bin_add(GST_BIN(rx_pipeline), gst_object_ref(rx));
   tx = gst_bin_get_by_name(GST_BIN(tx_pipeline), "tx");
+  disable_upnp(tx);
+  disable_upnp(rx);
   g_signal_connect(tx, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed), NULL);
   g_signal_connect(tx, "on-ice-candidate", G_CALLBACK(on_ice_candidate), rx);
   g_signal_connect(rx, "on-ice-candidate", G_CALLBACK(on_ice_candidate), tx);
