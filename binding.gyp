@@ -9,6 +9,7 @@
         "native/gst_error.cc",
         "native/object.cc",
         "native/pipeline.cc",
+        "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
         "native/latency_probe.cc"
