@@ -274,7 +274,9 @@ Napi::Value NativeWebRtcBin::AddTransceiver(const Napi::CallbackInfo& info) {
     if (caps == nullptr) throw Napi::TypeError::New(env, "not valid caps: " + info[1].As<Napi::String>().Utf8Value());
   }
   GstWebRTCRTPTransceiver* transceiver = nullptr;
-  g_signal_emit_by_name(webrtcbin_, "add-transceiver", g_value_get_enum(&direction), caps, &transceiver);
+  const gint directionValue = g_value_get_enum(&direction);
+  g_value_unset(&direction);
+  g_signal_emit_by_name(webrtcbin_, "add-transceiver", directionValue, caps, &transceiver);
   if (caps != nullptr) gst_caps_unref(caps);
   if (transceiver == nullptr) throw MakeGstError(env, "webrtcbin refused the transceiver", "gst-webrtc-node", 5);
   Napi::Object result = NativeObject::New(env, G_OBJECT(transceiver));
