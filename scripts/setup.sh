@@ -45,7 +45,8 @@ fi
 # 2. npm dependencies (before the build: node-addon-api and node-gyp come from npm).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  npm install --no-audit --no-fund --ignore-scripts >/dev/null
+  # npm ci installs exactly the committed lockfile and never rewrites it.
+  npm ci --no-audit --no-fund --ignore-scripts >/dev/null
 fi
 
 # 3. Native addon.

@@ -1,8 +1,8 @@
 // Wires one WebRtcBin to one signalling session: a PeerConnector whose messages
 // travel over a SignallingClient.
-import { PeerConnector } from '../peer-connector.js';
-import { SafeEmitter, type ListenerErrorEvent } from '../safe-emitter.js';
-import type { WebRtcBin } from '../webrtcbin.js';
+import { PeerConnector } from './peer-connector.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
+import type { WebRtcBin } from '../core/webrtcbin.js';
 import type { ClientSessionEndReason, SessionInfo, SignallingClient } from './client.js';
 import type { IceCandidate, SessionDescription, SessionPayload } from './protocol.js';
 

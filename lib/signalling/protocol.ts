@@ -17,7 +17,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** Free-form, small, public information a peer publishes about itself. */
 export type PeerMeta = { [key: string]: JsonValue };
 
-import type { IceCandidate, SdpType, SessionDescription } from '../types.js';
+import type { IceCandidate, SdpType, SessionDescription } from '../core/types.js';
 
 export type { IceCandidate, SdpType, SessionDescription };
 

@@ -3,14 +3,14 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 
-import { Element } from './element.js';
-import { GstError, InvalidStateError } from './errors.js';
-import { missingElementError } from './missing-dependency.js';
-import { native as addon, type NativeObject } from './native.js';
-import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import type { Track } from './track.js';
-import type { MediaKind } from './types.js';
-import type { WebRtcBin } from './webrtcbin.js';
+import { Element } from '../core/element.js';
+import { GstError, InvalidStateError } from '../core/errors.js';
+import { missingElementError } from '../core/missing-dependency.js';
+import { native as addon, type NativeObject } from '../core/native.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
+import type { Track } from '../core/track.js';
+import type { MediaKind } from '../core/types.js';
+import type { WebRtcBin } from '../core/webrtcbin.js';
 
 /** Where a WebRtcRecorder writes, and when it gives up waiting. */
 export interface WebRtcRecorderOptions {

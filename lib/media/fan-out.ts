@@ -2,18 +2,18 @@
 // Each viewer is a webrtcbin in the same pipeline, fed from a tee through a
 // leaky queue and its own RTP payloader; viewers come and go while the others
 // keep playing.
-import { chooseCodec, DEFAULT_PAYLOAD_TYPES, describeOffered, payloaderFor, type CodecCapability, type SendCodec } from './codecs.js';
-import { Element } from './element.js';
-import { GstError, InvalidStateError, OperationError } from './errors.js';
-import { DEFAULT_PROFILE_LEVEL_ID, h264EncoderFragment, H264_PARSER, type H264EncoderOptions } from './h264.js';
-import { toWebRtcBinIceServers } from './ice-servers.js';
-import { withInstallHint } from './missing-dependency.js';
-import type { NativeObject } from './native.js';
-import { Pipeline } from './pipeline.js';
-import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { RtpTransceiver } from './transceiver.js';
-import type { IceServer, IceTransportPolicy, MediaKind, SessionDescription } from './types.js';
-import { WebRtcBin } from './webrtcbin.js';
+import { chooseCodec, DEFAULT_PAYLOAD_TYPES, describeOffered, payloaderFor, type CodecCapability, type SendCodec } from '../core/codecs.js';
+import { Element } from '../core/element.js';
+import { GstError, InvalidStateError, OperationError } from '../core/errors.js';
+import { DEFAULT_PROFILE_LEVEL_ID, h264EncoderFragment, H264_PARSER, type H264EncoderOptions } from '../core/h264.js';
+import { toWebRtcBinIceServers } from '../core/ice-servers.js';
+import { withInstallHint } from '../core/missing-dependency.js';
+import type { NativeObject } from '../core/native.js';
+import { Pipeline } from '../core/pipeline.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
+import { RtpTransceiver } from '../core/transceiver.js';
+import type { IceServer, IceTransportPolicy, MediaKind, SessionDescription } from '../core/types.js';
+import { WebRtcBin } from '../core/webrtcbin.js';
 
 /** Raw video to encode once for every viewer (a camera, a test pattern, a decoded file). */
 export interface RawVideoInput extends H264EncoderOptions {

@@ -1,7 +1,7 @@
-import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import type { SessionPayload } from './signalling/protocol.js';
-import type { IceCandidate, SessionDescription } from './types.js';
-import type { WebRtcBin } from './webrtcbin.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
+import type { SessionPayload } from './protocol.js';
+import type { IceCandidate, SessionDescription } from '../core/types.js';
+import type { WebRtcBin } from '../core/webrtcbin.js';
 
 export interface PeerConnectorOptions {
   /** The offerer answers `negotiationneeded` with an offer; the answerer waits for one. */

@@ -1,10 +1,10 @@
 // An RTSP camera to WebRTC viewers: H.264 passed through (depayloaded, never
 // decoded), one connection to the camera for every viewer, and reconnection
 // with backoff when the camera's stream drops, while the viewers stay.
-import { GstError, InvalidStateError } from './errors.js';
+import { GstError, InvalidStateError } from '../core/errors.js';
 import { MediaFanOut, type AddViewerOptions, type MediaFanOutOptions } from './fan-out.js';
-import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import type { WebRtcBin } from './webrtcbin.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
+import type { WebRtcBin } from '../core/webrtcbin.js';
 
 /** How rtspsrc carries the media: RTP interleaved in the RTSP TCP connection (the default), UDP, or either. */
 export type RtspTransport = 'tcp' | 'udp' | 'auto';

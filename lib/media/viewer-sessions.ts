@@ -1,12 +1,12 @@
 // Serves a fan-out (MediaFanOut, RtspBridge) to every viewer on a signalling
 // server: one PeerSession per viewer peer, its WebRtcBin from the fan-out.
 import type { AddViewerOptions } from './fan-out.js';
-import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import type { SignallingClient } from './signalling/client.js';
-import { PeerSession } from './signalling/peer-session.js';
-import type { PeerInfo } from './signalling/protocol.js';
-import type { PeerConnectionState } from './types.js';
-import type { WebRtcBin } from './webrtcbin.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
+import type { SignallingClient } from '../signalling/client.js';
+import { PeerSession } from '../signalling/peer-session.js';
+import type { PeerInfo } from '../signalling/protocol.js';
+import type { PeerConnectionState } from '../core/types.js';
+import type { WebRtcBin } from '../core/webrtcbin.js';
 
 /** What hands out viewers: a MediaFanOut or an RtspBridge. */
 export interface ViewerSource {
