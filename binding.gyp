@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/dispatcher.cc",
+        "native/control_thread.cc",
         "native/value.cc",
         "native/gst_error.cc",
         "native/object.cc",

@@ -4,6 +4,8 @@
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <chrono>
+#include <cstdio>
 #include <mutex>
 
 #include "addon.h"
@@ -20,10 +22,20 @@ namespace {
 std::once_flag gstInitOnce;
 GError* gstInitError = nullptr;
 
+// How long process exit (or a worker's termination) waits for pipelines to stop.
+// A webrtcbin whose own thread is stuck never lets its pipeline reach NULL; its
+// control thread is then left behind rather than hanging the exit.
+constexpr std::chrono::milliseconds kTeardownBound{3000};
+
 void CloseEnvironment(AddonData* addon) {
   // Copy: Shutdown() removes each pipeline from the set.
   std::set<NativePipeline*> open = addon->pipelines;
   for (NativePipeline* pipeline : open) pipeline->Shutdown();
+  // Also waits for pipelines JS closed earlier that are still tearing down.
+  const int stuck = addon->threads->WaitAll(kTeardownBound);
+  if (stuck > 0)
+    std::fprintf(stderr, "gst-webrtc-node: %d pipeline(s) did not stop within %lld ms; exiting without them\n", stuck,
+                 static_cast<long long>(kTeardownBound.count()));
 }
 
 void SetErrorClass(const Napi::CallbackInfo& info) {

@@ -3,7 +3,10 @@
 
 #include <napi.h>
 
+#include <memory>
 #include <set>
+
+#include "control_thread.h"
 
 class NativePipeline;
 
@@ -13,6 +16,9 @@ struct AddonData {
   Napi::FunctionReference webRtcBinConstructor; // NativeWebRtcBin
   Napi::FunctionReference gstErrorClass;        // set from TypeScript: lib/errors.ts GstError
   std::set<NativePipeline*> pipelines;          // open pipelines, closed by the env cleanup hook
+  // Every control thread of this environment, also those still tearing down a
+  // pipeline JS has closed: the cleanup hook waits for them, up to a bound.
+  std::shared_ptr<ThreadRegistry> threads = std::make_shared<ThreadRegistry>();
 
   static AddonData* Of(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 };

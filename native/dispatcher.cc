@@ -5,7 +5,9 @@
 Dispatcher* Dispatcher::Create(Napi::Env env, Napi::Function callback) {
   auto* self = new Dispatcher();
   // Unlimited queue: a GStreamer thread must never wait for JS.
-  self->tsfn_ = Tsfn::New(env, callback, "gst-webrtc-node events", 0, 1, self);
+  // The thread-safe function holds a reference until Node.js finalizes it.
+  self->tsfn_ = Tsfn::New(env, callback, "gst-webrtc-node events", 0, 1, self, Finalize, static_cast<void*>(nullptr));
+  self->Ref();
   self->tsfn_.Unref(env);  // only a playing pipeline (or a pending operation) keeps Node alive
   return self;
 }
@@ -13,12 +15,21 @@ Dispatcher* Dispatcher::Create(Napi::Env env, Napi::Function callback) {
 void Dispatcher::Post(uint32_t target, const char* type, GstStructure* data) {
   auto* event = new Event{target, type, data};
   std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_ || tsfn_.NonBlockingCall(event) != napi_ok) delete event;
+  if (closed_ || finalized_ || tsfn_.NonBlockingCall(event) != napi_ok) delete event;
+}
+
+void Dispatcher::Finalize(Napi::Env, void*, Dispatcher* self) {
+  {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->finalized_ = true;
+    self->closed_ = true;
+  }
+  self->Unref();
 }
 
 void Dispatcher::SetKeepAlive(Napi::Env env, bool keepAlive) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_ || keepAlive == keepAlive_) return;
+  if (closed_ || finalized_ || keepAlive == keepAlive_) return;
   keepAlive_ = keepAlive;
   if (keepAlive) tsfn_.Ref(env);
   else tsfn_.Unref(env);
@@ -28,7 +39,7 @@ void Dispatcher::Close() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return;
   closed_ = true;
-  tsfn_.Release();
+  if (!finalized_) tsfn_.Release();
 }
 
 Dispatcher* Dispatcher::Ref() {
@@ -44,8 +55,9 @@ void Dispatcher::CallJs(Napi::Env env, Napi::Function callback, Dispatcher*, Eve
   // env is null while the environment is being torn down: drop the event.
   if (env != nullptr && callback != nullptr) {
     Napi::HandleScope scope(env);
-    Napi::Value data = event->data != nullptr ? StructureToJs(env, event->data) : env.Null();
     try {
+      // Conversion fails too while the environment shuts down (events still queued when it began).
+      Napi::Value data = event->data != nullptr ? StructureToJs(env, event->data) : env.Null();
       callback.Call({Napi::Number::New(env, event->target), Napi::String::New(env, event->type), data});
     } catch (const Napi::Error& error) {
       // The TypeScript dispatcher catches listener errors itself; reaching this is a bug

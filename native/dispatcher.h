@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -44,17 +45,23 @@ class Dispatcher {
   void Unref();
   // For C callbacks' GDestroyNotify.
   static void UnrefNotify(gpointer dispatcher) { static_cast<Dispatcher*>(dispatcher)->Unref(); }
+  // A reference that a queued task can carry (copyable).
+  std::shared_ptr<Dispatcher> Share() { return std::shared_ptr<Dispatcher>(Ref(), [](Dispatcher* self) { self->Unref(); }); }
 
  private:
   static void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* self, Event* event);
+  // JS thread, when Node.js finalizes the thread-safe function (after Close(), or
+  // when the environment goes away first): from then on Post() drops events.
+  static void Finalize(Napi::Env env, void* data, Dispatcher* self);
   using Tsfn = Napi::TypedThreadSafeFunction<Dispatcher, Event, CallJs>;
 
   Dispatcher() = default;
   ~Dispatcher() = default;
 
   Tsfn tsfn_;
-  std::mutex mutex_;  // guards closed_ against a concurrent Post()
+  std::mutex mutex_;  // guards closed_ and finalized_ against a concurrent Post()
   bool closed_ = false;
+  bool finalized_ = false;
   bool keepAlive_ = false;
   std::atomic<int> refs_{1};
   std::atomic<uint32_t> nextTargetId_{1};

@@ -27,3 +27,11 @@ Napi::Error MakeGstError(Napi::Env env, const GError* error) {
 void RequireType(Napi::Env env, bool condition, const char* message) {
   if (!condition) throw Napi::TypeError::New(env, message);
 }
+
+Napi::Error MakeGstError(Napi::Env env, const std::string& message, ErrorCode code) {
+  return MakeGstError(env, message, GST_WEBRTC_NODE_ERROR_DOMAIN, static_cast<int>(code));
+}
+
+GError* NewGError(ErrorCode code, const std::string& message) {
+  return g_error_new_literal(g_quark_from_static_string(GST_WEBRTC_NODE_ERROR_DOMAIN), static_cast<int>(code), message.c_str());
+}

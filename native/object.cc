@@ -41,7 +41,7 @@ NativeObject::~NativeObject() { g_weak_ref_clear(&ref_); }
 
 ObjectRef NativeObject::Object(Napi::Env env) const {
   auto* object = static_cast<GObject*>(g_weak_ref_get(const_cast<GWeakRef*>(&ref_)));
-  if (object == nullptr) throw MakeGstError(env, "the object no longer exists: its pipeline was closed or it was removed", "gst-webrtc-node", 1);
+  if (object == nullptr) throw MakeGstError(env, "the object no longer exists: its pipeline was closed or it was removed", ErrorCode::Closed);
   return ObjectRef(object);
 }
 

@@ -17,6 +17,11 @@ struct ObjectUnref {
 };
 // A strong reference for the duration of a call.
 using ObjectRef = std::unique_ptr<GObject, ObjectUnref>;
+// A reference a queued task carries to the control thread (copyable, as
+// std::function needs); released wherever the last copy goes, normally there.
+using SharedObject = std::shared_ptr<GObject>;
+inline SharedObject Share(ObjectRef ref) { return SharedObject(std::move(ref)); }
+inline SharedObject ShareNew(gpointer object) { return SharedObject(G_OBJECT(g_object_ref(object)), ObjectUnref()); }
 
 class NativeObject : public Napi::ObjectWrap<NativeObject> {
  public:

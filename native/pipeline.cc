@@ -1,6 +1,8 @@
 #include "pipeline.h"
 
 #include <atomic>
+#include <cstdio>
+#include <memory>
 #include <string>
 
 #include "addon.h"
@@ -81,6 +83,72 @@ GstPadProbeReturn OnPadBlocked(GstPad* pad, GstPadProbeInfo*, gpointer data) {
   return GST_PAD_PROBE_OK;  // stay blocked until JS links the pad and removes the probe
 }
 
+// The bus sync handler's context. Latency and clock-lost messages are handled
+// here, in native code, by queueing work on the control thread: no JS round trip.
+struct BusContext {
+  Dispatcher* dispatcher;  // one reference held
+  std::shared_ptr<ControlThread> control;
+  GWeakRef pipeline;
+  // At most one latency recalculation is queued at a time: each costs more with
+  // every element in the pipeline, and a burst of messages (many viewers joining)
+  // needs only one recalculation after the last of them.
+  std::shared_ptr<std::atomic<bool>> latencyQueued = std::make_shared<std::atomic<bool>>(false);
+
+  BusContext(Dispatcher* dispatcher, std::shared_ptr<ControlThread> control, GstPipeline* pipeline)
+      : dispatcher(dispatcher->Ref()), control(std::move(control)) {
+    g_weak_ref_init(&this->pipeline, pipeline);
+  }
+  ~BusContext() {
+    g_weak_ref_clear(&pipeline);
+    dispatcher->Unref();
+  }
+  static void Free(gpointer data) { delete static_cast<BusContext*>(data); }
+
+  SharedObject Pipeline() {
+    gpointer object = g_weak_ref_get(&pipeline);
+    return object == nullptr ? nullptr : SharedObject(G_OBJECT(object), ObjectUnref());
+  }
+
+  void QueueLatencyRecalculation() {
+    if (latencyQueued->exchange(true)) return;
+    SharedObject bin = Pipeline();
+    if (bin == nullptr) return;
+    std::shared_ptr<std::atomic<bool>> queued = latencyQueued;
+    control->Post([bin, queued] {
+      queued->store(false);  // a message arriving while this runs queues another round
+      gst_bin_recalculate_latency(GST_BIN(bin.get()));
+    });
+  }
+
+  // The clock provider went away: the standard recovery is to pause and play again.
+  void QueueClockRecovery() {
+    SharedObject element = Pipeline();
+    if (element == nullptr) return;
+    control->Post([element] {
+      GstElement* pipeline = GST_ELEMENT(element.get());
+      GST_OBJECT_LOCK(pipeline);
+      const bool playing = GST_STATE_TARGET(pipeline) == GST_STATE_PLAYING;
+      GST_OBJECT_UNLOCK(pipeline);
+      if (!playing) return;
+      gst_element_set_state(pipeline, GST_STATE_PAUSED);
+      gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    });
+  }
+};
+
+// Control thread: the end of a pipeline JS has closed.
+void TearDown(GstPipeline* pipeline, Dispatcher* dispatcher) {
+  // Stop first: this joins the streaming threads and releases blocked pads, so no
+  // GStreamer thread can be inside one of our callbacks afterwards.
+  gst_element_set_state(GST_ELEMENT(pipeline), GST_STATE_NULL);
+  GstBus* bus = gst_pipeline_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
+  gst_object_unref(bus);
+  dispatcher->Close();
+  dispatcher->Unref();
+  gst_object_unref(pipeline);
+}
+
 }  // namespace
 
 void BlockPadUntilLinked(GstPad* pad, const DispatchTarget& target, const char* type) {
@@ -105,7 +173,6 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::SyncState>("syncState"),
                                                InstanceMethod<&NativePipeline::UnblockPad>("unblockPad"),
                                                InstanceMethod<&NativePipeline::SendEos>("sendEos"),
-                                               InstanceMethod<&NativePipeline::RecalculateLatency>("recalculateLatency"),
                                                InstanceMethod<&NativePipeline::SetKeepAlive>("setKeepAlive"),
                                                InstanceMethod<&NativePipeline::Clock>("clockTime"),
                                                InstanceMethod<&NativePipeline::Close>("close"),
@@ -157,41 +224,41 @@ NativePipeline::NativePipeline(const Napi::CallbackInfo& info) : Napi::ObjectWra
     }
   }
 
+  AddonData* addon = AddonData::Of(env);
   dispatcher_ = Dispatcher::Create(env, info[1].As<Napi::Function>());
+  control_ = ControlThread::Start("gst-node-ctl", addon->threads);
   GstBus* bus = gst_pipeline_get_bus(pipeline_);
-  gst_bus_set_sync_handler(bus, OnBusMessage, dispatcher_->Ref(), Dispatcher::UnrefNotify);
+  gst_bus_set_sync_handler(bus, OnBusMessage, new BusContext(dispatcher_, control_, pipeline_), BusContext::Free);
   gst_object_unref(bus);
-  AddonData::Of(env)->pipelines.insert(this);
+  addon->pipelines.insert(this);
 }
 
 NativePipeline::~NativePipeline() { Shutdown(); }
 
 void NativePipeline::Shutdown() {
   if (pipeline_ == nullptr) return;
-  // Stop first: this joins the streaming threads and releases blocked pads, so no
-  // GStreamer thread can be inside one of our callbacks afterwards.
-  gst_element_set_state(GST_ELEMENT(pipeline_), GST_STATE_NULL);
-  GstBus* bus = gst_pipeline_get_bus(pipeline_);
-  gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
-  gst_object_unref(bus);
-  dispatcher_->Close();
-  dispatcher_->Unref();
-  dispatcher_ = nullptr;
-  gst_object_unref(pipeline_);
+  GstPipeline* pipeline = pipeline_;
+  Dispatcher* dispatcher = dispatcher_;
   pipeline_ = nullptr;
+  dispatcher_ = nullptr;
+  dispatcher->SetKeepAlive(Env(), false);  // a closed pipeline never keeps Node.js alive
   AddonData* addon = AddonData::Of(Env());
   if (addon != nullptr) addon->pipelines.erase(this);
+  // The control thread runs what is queued before this, then the teardown, then ends.
+  if (!control_->Post([pipeline, dispatcher] { TearDown(pipeline, dispatcher); })) TearDown(pipeline, dispatcher);
+  control_->Finish();
 }
 
 GstBusSyncReply NativePipeline::OnBusMessage(GstBus*, GstMessage* message, gpointer data) {
-  auto* dispatcher = static_cast<Dispatcher*>(data);
+  auto* context = static_cast<BusContext*>(data);
+  Dispatcher* dispatcher = context->dispatcher;
   switch (GST_MESSAGE_TYPE(message)) {
     case GST_MESSAGE_ERROR: dispatcher->Post(0, "error", ProblemToStructure(message)); break;
     case GST_MESSAGE_WARNING: dispatcher->Post(0, "warning", ProblemToStructure(message)); break;
     case GST_MESSAGE_INFO: dispatcher->Post(0, "info", ProblemToStructure(message)); break;
     case GST_MESSAGE_EOS: dispatcher->Post(0, "eos", nullptr); break;
-    case GST_MESSAGE_LATENCY: dispatcher->Post(0, "latency", nullptr); break;
-    case GST_MESSAGE_CLOCK_LOST: dispatcher->Post(0, "clock-lost", nullptr); break;
+    case GST_MESSAGE_LATENCY: context->QueueLatencyRecalculation(); break;
+    case GST_MESSAGE_CLOCK_LOST: context->QueueClockRecovery(); break;
     case GST_MESSAGE_STATE_CHANGED: {
       // Only the pipeline's own state; every element posts these.
       GstObject* source = GST_MESSAGE_SRC(message);
@@ -213,19 +280,39 @@ GstBusSyncReply NativePipeline::OnBusMessage(GstBus*, GstMessage* message, gpoin
 }
 
 void NativePipeline::RequireOpen(Napi::Env env) const {
-  if (pipeline_ == nullptr) throw MakeGstError(env, "the pipeline is closed", "gst-webrtc-node", 1);
+  if (pipeline_ == nullptr) throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
 }
 
+Napi::Value NativePipeline::Queue(Napi::Env env, std::function<OperationResult()> operation) {
+  RequireOpen(env);
+  const uint32_t id = nextOperation_++;
+  std::shared_ptr<Dispatcher> dispatcher = dispatcher_->Share();
+  const bool queued = control_->Post([id, dispatcher, operation] {
+    OperationResult outcome = operation();
+    GstStructure* done = gst_structure_new("done", "id", G_TYPE_UINT, id, nullptr);
+    if (!outcome.result.empty()) gst_structure_set(done, "result", G_TYPE_STRING, outcome.result.c_str(), nullptr);
+    if (outcome.error != nullptr) {
+      gst_structure_set(done, "error", G_TYPE_ERROR, outcome.error, nullptr);
+      g_error_free(outcome.error);
+    }
+    dispatcher->Post(0, "done", done);
+  });
+  if (!queued) throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
+  return Napi::Number::New(env, id);
+}
+
+// setState(state) -> operation id; `done` { result: 'success' | 'async' | 'no-preroll' | 'failure' }.
+// A failure's `done` is queued behind the error message that explains it.
 Napi::Value NativePipeline::SetState(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
   const GstState target = StateArg(info[0]);
-  GstStateChangeReturn result = gst_element_set_state(GST_ELEMENT(pipeline_), target);
-  // Queued behind any error message the failure produced, so JS can report that error.
-  if (result == GST_STATE_CHANGE_FAILURE)
-    dispatcher_->Post(0, "state-change-failed", gst_structure_new("failed", "target", G_TYPE_STRING, StateName(target), nullptr));
-  return Napi::String::New(info.Env(), StateChangeName(result));
+  SharedObject pipeline = ShareNew(pipeline_);
+  return Queue(info.Env(), [pipeline, target] {
+    return OperationResult{StateChangeName(gst_element_set_state(GST_ELEMENT(pipeline.get()), target))};
+  });
 }
 
+// getState(): the current state, without waiting for a change in progress.
 Napi::Value NativePipeline::GetState(const Napi::CallbackInfo& info) {
   if (pipeline_ == nullptr) return Napi::String::New(info.Env(), "null");
   GstState current, pending;
@@ -295,20 +382,25 @@ Napi::Value NativePipeline::AddElement(const Napi::CallbackInfo& info) {
   const std::string name = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
   GstElement* element = gst_element_factory_make(factory.c_str(), name.empty() ? nullptr : name.c_str());
   if (element == nullptr) throw MakeGstError(info.Env(), "no element \"" + factory + "\"", "gst_parse_error", GST_PARSE_ERROR_NO_SUCH_ELEMENT);
-  if (!gst_bin_add(GST_BIN(pipeline_), element)) throw MakeGstError(info.Env(), "an element named \"" + name + "\" already exists");
+  if (!gst_bin_add(GST_BIN(pipeline_), element)) throw MakeGstError(info.Env(), "an element named \"" + name + "\" already exists", ErrorCode::NameInUse);
   return NativeObject::New(info.Env(), G_OBJECT(element));
 }
 
-void NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
+// removeElement(element) -> operation id. Stops the element (state NULL, which
+// joins its streaming threads) and removes it from its bin.
+Napi::Value NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  ObjectRef elementRef = ElementArg(info[0], "element");
-  auto* element = GST_ELEMENT(elementRef.get());
-  GstObject* parent = gst_object_get_parent(GST_OBJECT(element));
-  if (parent == nullptr) return;  // already removed
-  gst_element_set_locked_state(element, TRUE);
-  gst_element_set_state(element, GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(parent), element);
-  gst_object_unref(parent);
+  SharedObject element = Share(ElementArg(info[0], "element"));
+  return Queue(info.Env(), [element] {
+    GstElement* self = GST_ELEMENT(element.get());
+    GstObject* parent = gst_object_get_parent(GST_OBJECT(self));
+    if (parent == nullptr) return OperationResult{};  // already removed
+    gst_element_set_locked_state(self, TRUE);
+    gst_element_set_state(self, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(parent), self);
+    gst_object_unref(parent);
+    return OperationResult{};
+  });
 }
 
 // link(src, sink): elements or pads, in any combination; request pads are requested as needed.
@@ -323,7 +415,7 @@ void NativePipeline::Link(const Napi::CallbackInfo& info) {
   RequireType(env, sink != nullptr && (GST_IS_PAD(sink) || GST_IS_ELEMENT(sink)), "link: sink must be an element or a pad");
   if (GST_IS_ELEMENT(src) && GST_IS_ELEMENT(sink)) {
     if (!gst_element_link(GST_ELEMENT(src), GST_ELEMENT(sink)))
-      throw MakeGstError(env, std::string("cannot link ") + GST_OBJECT_NAME(src) + " to " + GST_OBJECT_NAME(sink), "gst-webrtc-node", 2);
+      throw MakeGstError(env, std::string("cannot link ") + GST_OBJECT_NAME(src) + " to " + GST_OBJECT_NAME(sink), ErrorCode::LinkFailed);
     return;
   }
   GstPad* srcPad = GST_IS_PAD(src) ? GST_PAD(gst_object_ref(src)) : nullptr;
@@ -346,34 +438,44 @@ void NativePipeline::Link(const Napi::CallbackInfo& info) {
   if (srcPad != nullptr) gst_object_unref(srcPad);
   if (sinkPad != nullptr) gst_object_unref(sinkPad);
   if (GST_PAD_LINK_FAILED(result))
-    throw MakeGstError(env, "cannot link " + what + ": " + gst_pad_link_get_name(result), "gst-webrtc-node", 2);
+    throw MakeGstError(env, "cannot link " + what + ": " + gst_pad_link_get_name(result), ErrorCode::LinkFailed);
 }
 
-void NativePipeline::SyncState(const Napi::CallbackInfo& info) {
+// syncState(element) -> operation id. Starts the element (unlocking its state)
+// at its parent's state; `done` carries a StateChangeFailed error if it cannot.
+Napi::Value NativePipeline::SyncState(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  ObjectRef elementRef = ElementArg(info[0], "element");
-  auto* element = GST_ELEMENT(elementRef.get());
-  gst_element_set_locked_state(element, FALSE);
-  if (!gst_element_sync_state_with_parent(element))
-    throw MakeGstError(info.Env(), std::string("cannot start ") + GST_OBJECT_NAME(element), "gst-webrtc-node", 3);
+  SharedObject element = Share(ElementArg(info[0], "element"));
+  return Queue(info.Env(), [element] {
+    GstElement* self = GST_ELEMENT(element.get());
+    gst_element_set_locked_state(self, FALSE);
+    if (gst_element_sync_state_with_parent(self)) return OperationResult{};
+    return OperationResult{"", NewGError(ErrorCode::StateChangeFailed, std::string("cannot start ") + GST_OBJECT_NAME(self))};
+  });
 }
 
-void NativePipeline::UnblockPad(const Napi::CallbackInfo& info) {
+// unblockPad(pad) -> operation id. Lets an incoming track's media flow; queued
+// behind the syncState() of the branch it was linked to, so the first buffer
+// (a keyframe) reaches a started branch.
+Napi::Value NativePipeline::UnblockPad(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
   ObjectRef padRef = NativeObject::From(info[0]);
-  GObject* pad = padRef.get();
-  RequireType(info.Env(), pad != nullptr && GST_IS_PAD(pad), "unblockPad: expected a pad");
-  gulong id = GPOINTER_TO_SIZE(g_object_steal_qdata(pad, BlockProbeQuark()));
-  if (id != 0) gst_pad_remove_probe(GST_PAD(pad), id);
+  RequireType(info.Env(), padRef != nullptr && GST_IS_PAD(padRef.get()), "unblockPad: expected a pad");
+  SharedObject pad = Share(std::move(padRef));
+  return Queue(info.Env(), [pad] {
+    gulong id = GPOINTER_TO_SIZE(g_object_steal_qdata(pad.get(), BlockProbeQuark()));
+    if (id != 0) gst_pad_remove_probe(GST_PAD(pad.get()), id);
+    return OperationResult{};
+  });
 }
 
+// sendEos() -> operation id; `done` { result: 'sent' | 'refused' }.
 Napi::Value NativePipeline::SendEos(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  return Napi::Boolean::New(info.Env(), gst_element_send_event(GST_ELEMENT(pipeline_), gst_event_new_eos()));
-}
-
-void NativePipeline::RecalculateLatency(const Napi::CallbackInfo& info) {
-  if (pipeline_ != nullptr) gst_bin_recalculate_latency(GST_BIN(pipeline_));
-  (void)info;
+  SharedObject pipeline = ShareNew(pipeline_);
+  return Queue(info.Env(), [pipeline] {
+    return OperationResult{gst_element_send_event(GST_ELEMENT(pipeline.get()), gst_event_new_eos()) ? "sent" : "refused"};
+  });
 }
 
 void NativePipeline::SetKeepAlive(const Napi::CallbackInfo& info) {

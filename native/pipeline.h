@@ -1,12 +1,30 @@
 // NativePipeline: owns a GstPipeline, forwards its bus messages to JS through a
 // Dispatcher, and offers the few element operations the TypeScript layer builds
 // on (find, add a bin from a description, link, unblock a pad, set state).
+//
+// Threads: what can wait on a GStreamer lock or a state change (set state, sync
+// an element's state, remove an element, unblock a pad, send EOS, close, latency
+// recalculation, clock-lost recovery) runs on the pipeline's ControlThread, in
+// call order. Such a method returns an operation id at once; the event `done`
+// { id, result?, error? } follows on target 0. What stays on the JS thread only
+// creates, finds or links objects.
 #pragma once
 
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "control_thread.h"
 #include "dispatcher.h"
+
+// What a queued operation reports in its `done` event.
+struct OperationResult {
+  std::string result;       // e.g. a state change's "success" / "async"; empty for none
+  GError* error = nullptr;  // owned; set when the operation failed
+};
 
 class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
  public:
@@ -19,23 +37,26 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
 
   GstPipeline* pipeline() const { return pipeline_; }
   Dispatcher* dispatcher() const { return dispatcher_; }
-  // Idempotent. Stops the pipeline (state NULL), detaches everything, drops events.
+  const std::shared_ptr<ControlThread>& control() const { return control_; }
+  // JS thread. Idempotent, returns at once: events stop, and the control thread
+  // stops the pipeline (state NULL), detaches and frees it, then ends.
   void Shutdown();
 
  private:
   void RequireOpen(Napi::Env env) const;
+  // JS thread. Queues `operation` on the control thread; returns its id (a JS number).
+  Napi::Value Queue(Napi::Env env, std::function<OperationResult()> operation);
   Napi::Value SetState(const Napi::CallbackInfo& info);
   Napi::Value GetState(const Napi::CallbackInfo& info);
   Napi::Value GetElement(const Napi::CallbackInfo& info);
   Napi::Value ElementsByFactory(const Napi::CallbackInfo& info);
   Napi::Value AddBin(const Napi::CallbackInfo& info);
   Napi::Value AddElement(const Napi::CallbackInfo& info);
-  void RemoveElement(const Napi::CallbackInfo& info);
+  Napi::Value RemoveElement(const Napi::CallbackInfo& info);
   void Link(const Napi::CallbackInfo& info);
-  void SyncState(const Napi::CallbackInfo& info);
-  void UnblockPad(const Napi::CallbackInfo& info);
+  Napi::Value SyncState(const Napi::CallbackInfo& info);
+  Napi::Value UnblockPad(const Napi::CallbackInfo& info);
   Napi::Value SendEos(const Napi::CallbackInfo& info);
-  void RecalculateLatency(const Napi::CallbackInfo& info);
   void SetKeepAlive(const Napi::CallbackInfo& info);
   Napi::Value Clock(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
@@ -54,8 +75,10 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
 
   static GstBusSyncReply OnBusMessage(GstBus* bus, GstMessage* message, gpointer self);
 
-  GstPipeline* pipeline_ = nullptr;
+  GstPipeline* pipeline_ = nullptr;  // null once closed
   Dispatcher* dispatcher_ = nullptr;
+  std::shared_ptr<ControlThread> control_;
+  uint32_t nextOperation_ = 1;
 };
 
 // Holds a src pad's buffers back until JS links it; posts `type` with the pad

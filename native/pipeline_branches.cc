@@ -118,7 +118,7 @@ Napi::Value NativePipeline::RequestPad(const Napi::CallbackInfo& info) {
   const std::string name = StringArg(info[1], "pad template");
   GstPad* pad = gst_element_request_pad_simple(GST_ELEMENT(element.get()), name.c_str());
   if (pad == nullptr)
-    throw MakeGstError(info.Env(), std::string(GST_OBJECT_NAME(element.get())) + " gave no pad for template " + name, "gst-webrtc-node", 7);
+    throw MakeGstError(info.Env(), std::string(GST_OBJECT_NAME(element.get())) + " gave no pad for template " + name, ErrorCode::NoSuchPad);
   Napi::Object result = NativeObject::New(info.Env(), G_OBJECT(pad));
   gst_object_unref(pad);
   return result;

@@ -122,11 +122,12 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
 NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeWebRtcBin>(info) {
   Napi::Env env = info.Env();
   NativePipeline* pipeline = NativePipeline::From(info[0]);
-  if (pipeline->dispatcher() == nullptr) throw MakeGstError(env, "the pipeline is closed", "gst-webrtc-node", 1);
+  if (pipeline->dispatcher() == nullptr) throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
   ObjectRef element = NativeObject::From(info[1]);
   RequireType(env, element != nullptr && g_strcmp0(G_OBJECT_TYPE_NAME(element.get()), "GstWebRTCBin") == 0, "expected a webrtcbin element");
 
   webrtcbin_ = GST_ELEMENT(element.release());
+  control_ = pipeline->control();
   id_ = pipeline->dispatcher()->NewTargetId();
   target_ = DispatchTarget::New(pipeline->dispatcher(), id_);
   Connect("on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded));
@@ -163,14 +164,17 @@ Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
 
 NativeWebRtcBin::~NativeWebRtcBin() { Release(); }
 
-// Disconnects our handlers and drops our reference, so closing the pipeline frees the element.
+// Disconnects our handlers and drops our reference, so closing the pipeline frees
+// the element. The reference is dropped on the control thread: if it is the last
+// one, finalizing webrtcbin joins its threads.
 void NativeWebRtcBin::Release() {
   if (webrtcbin_ == nullptr) return;
   Disconnect();
   DispatchTarget::Free(target_);
   target_ = nullptr;
-  gst_object_unref(webrtcbin_);
+  GstElement* webrtcbin = webrtcbin_;
   webrtcbin_ = nullptr;
+  if (!control_->Post([webrtcbin] { gst_object_unref(webrtcbin); })) gst_object_unref(webrtcbin);
 }
 
 void NativeWebRtcBin::Connect(const char* signal, GCallback callback) {
@@ -185,7 +189,7 @@ void NativeWebRtcBin::Disconnect() {
 }
 
 void NativeWebRtcBin::RequireOpen(Napi::Env env) const {
-  if (webrtcbin_ == nullptr) throw MakeGstError(env, "the webrtcbin is closed", "gst-webrtc-node", 1);
+  if (webrtcbin_ == nullptr) throw MakeGstError(env, "the webrtcbin is closed", ErrorCode::Closed);
 }
 
 Napi::Value NativeWebRtcBin::Id(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), id_); }
@@ -196,21 +200,31 @@ GstPromise* NativeWebRtcBin::NewPromise(const Napi::Value& id) const {
   return gst_promise_new_with_change_func(OnPromiseChanged, context, PromiseContext::Free);
 }
 
+void NativeWebRtcBin::EmitWithPromise(Napi::Env env, const Napi::Value& id, std::function<void(GstElement*, GstPromise*)> emit) {
+  RequireOpen(env);
+  GstPromise* promise = NewPromise(id);
+  SharedObject webrtcbin = ShareNew(webrtcbin_);
+  // Not run (the pipeline's control thread has ended): the promise goes away
+  // unanswered, and JS has rejected it already, having closed the pipeline.
+  std::shared_ptr<GstPromise> owned(promise, gst_promise_unref);
+  if (!control_->Post([webrtcbin, owned, emit] { emit(GST_ELEMENT(webrtcbin.get()), owned.get()); }))
+    throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
+}
+
 void NativeWebRtcBin::CreateOffer(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
-  GstPromise* promise = NewPromise(info[0]);
-  g_signal_emit_by_name(webrtcbin_, "create-offer", nullptr, promise);
-  gst_promise_unref(promise);
+  EmitWithPromise(info.Env(), info[0], [](GstElement* webrtcbin, GstPromise* promise) {
+    g_signal_emit_by_name(webrtcbin, "create-offer", nullptr, promise);
+  });
 }
 
 void NativeWebRtcBin::CreateAnswer(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
-  GstPromise* promise = NewPromise(info[0]);
-  g_signal_emit_by_name(webrtcbin_, "create-answer", nullptr, promise);
-  gst_promise_unref(promise);
+  EmitWithPromise(info.Env(), info[0], [](GstElement* webrtcbin, GstPromise* promise) {
+    g_signal_emit_by_name(webrtcbin, "create-answer", nullptr, promise);
+  });
 }
 
-// setXDescription(promiseId, type, sdp): SDP that does not parse throws here, synchronously.
+// setXDescription(promiseId, type, sdp): SDP that does not parse throws here,
+// synchronously (parsing is pure work); applying it happens on the control thread.
 void NativeWebRtcBin::SetDescription(const Napi::CallbackInfo& info, const char* signal) {
   Napi::Env env = info.Env();
   RequireOpen(env);
@@ -221,44 +235,54 @@ void NativeWebRtcBin::SetDescription(const Napi::CallbackInfo& info, const char*
   gst_sdp_message_new(&sdp);
   if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), text.size(), sdp) != GST_SDP_OK) {
     gst_sdp_message_free(sdp);
-    throw MakeGstError(env, "the SDP could not be parsed", "gst-webrtc-node", 4);
+    throw MakeGstError(env, "the SDP could not be parsed", ErrorCode::SdpUnparsable);
   }
-  GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(type, sdp);
-  GstPromise* promise = NewPromise(info[0]);
-  g_signal_emit_by_name(webrtcbin_, signal, description, promise);
-  gst_promise_unref(promise);
-  gst_webrtc_session_description_free(description);
+  std::shared_ptr<GstWebRTCSessionDescription> description(gst_webrtc_session_description_new(type, sdp),
+                                                           gst_webrtc_session_description_free);
+  const std::string name = signal;
+  EmitWithPromise(env, info[0], [description, name](GstElement* webrtcbin, GstPromise* promise) {
+    g_signal_emit_by_name(webrtcbin, name.c_str(), description.get(), promise);
+  });
 }
 
 void NativeWebRtcBin::SetLocalDescription(const Napi::CallbackInfo& info) { SetDescription(info, "set-local-description"); }
 
 void NativeWebRtcBin::SetRemoteDescription(const Napi::CallbackInfo& info) { SetDescription(info, "set-remote-description"); }
 
-// addIceCandidate(promiseId, mlineIndex, candidate): true when a reply will follow
-// (GStreamer >= 1.24's add-ice-candidate-full), false when webrtcbin gives none.
+// addIceCandidate(promiseId, mlineIndex, candidate) -> true: a reply always
+// follows. GStreamer >= 1.24 answers through add-ice-candidate-full's promise;
+// 1.22's add-ice-candidate has none, so the control thread replies once the
+// signal has returned (webrtcbin has queued the candidate by then).
 Napi::Value NativeWebRtcBin::AddIceCandidate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
+  RequireType(env, info[0].IsNumber(), "promise id must be a number");
   RequireType(env, info[1].IsNumber(), "sdpMLineIndex must be a number");
   RequireType(env, info[2].IsString(), "candidate must be a string");
   const guint mline = info[1].As<Napi::Number>().Uint32Value();
   const std::string candidate = info[2].As<Napi::String>().Utf8Value();
   static const bool hasFull = g_signal_lookup("add-ice-candidate-full", G_OBJECT_TYPE(webrtcbin_)) != 0;
-  if (!hasFull) {
-    g_signal_emit_by_name(webrtcbin_, "add-ice-candidate", mline, candidate.c_str());
-    return Napi::Boolean::New(env, false);
+  if (hasFull) {
+    EmitWithPromise(env, info[0], [mline, candidate](GstElement* webrtcbin, GstPromise* promise) {
+      g_signal_emit_by_name(webrtcbin, "add-ice-candidate-full", mline, candidate.c_str(), promise);
+    });
+    return Napi::Boolean::New(env, true);
   }
-  GstPromise* promise = NewPromise(info[0]);
-  g_signal_emit_by_name(webrtcbin_, "add-ice-candidate-full", mline, candidate.c_str(), promise);
-  gst_promise_unref(promise);
+  const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  SharedObject webrtcbin = ShareNew(webrtcbin_);
+  auto target = std::shared_ptr<DispatchTarget>(DispatchTarget::New(target_->dispatcher, target_->target), DispatchTarget::FreeNotify);
+  if (!control_->Post([webrtcbin, mline, candidate, target, id] {
+        g_signal_emit_by_name(webrtcbin.get(), "add-ice-candidate", mline, candidate.c_str());
+        target->Post("reply", gst_structure_new("reply", "id", G_TYPE_UINT, id, "result", G_TYPE_STRING, "replied", nullptr));
+      }))
+    throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
   return Napi::Boolean::New(env, true);
 }
 
 void NativeWebRtcBin::GetStats(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
-  GstPromise* promise = NewPromise(info[0]);
-  g_signal_emit_by_name(webrtcbin_, "get-stats", nullptr, promise);
-  gst_promise_unref(promise);
+  EmitWithPromise(info.Env(), info[0], [](GstElement* webrtcbin, GstPromise* promise) {
+    g_signal_emit_by_name(webrtcbin, "get-stats", nullptr, promise);
+  });
 }
 
 // addTransceiver(direction, caps | null) -> NativeObject
@@ -278,7 +302,7 @@ Napi::Value NativeWebRtcBin::AddTransceiver(const Napi::CallbackInfo& info) {
   g_value_unset(&direction);
   g_signal_emit_by_name(webrtcbin_, "add-transceiver", directionValue, caps, &transceiver);
   if (caps != nullptr) gst_caps_unref(caps);
-  if (transceiver == nullptr) throw MakeGstError(env, "webrtcbin refused the transceiver", "gst-webrtc-node", 5);
+  if (transceiver == nullptr) throw MakeGstError(env, "webrtcbin refused the transceiver", ErrorCode::TransceiverRefused);
   Napi::Object result = NativeObject::New(env, G_OBJECT(transceiver));
   gst_object_unref(transceiver);
   return result;
@@ -319,7 +343,7 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   GObject* channel = nullptr;
   g_signal_emit_by_name(webrtcbin_, "create-data-channel", info[0].As<Napi::String>().Utf8Value().c_str(), structure, &channel);
   gst_structure_free(structure);
-  if (channel == nullptr) throw MakeGstError(env, "webrtcbin refused the data channel (is the id in use, or the pipeline not started?)", "gst-webrtc-node", 6);
+  if (channel == nullptr) throw MakeGstError(env, "webrtcbin refused the data channel (is the id in use, or the pipeline not started?)", ErrorCode::DataChannelRefused);
   Napi::Object result = Napi::Object::New(env);
   result.Set("target", WatchDataChannel(channel, target_->dispatcher));
   result.Set("channel", NativeObject::New(env, channel));

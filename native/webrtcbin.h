@@ -2,13 +2,22 @@
 // Its signals (negotiation-needed, ice-candidate, state notifications, incoming
 // pads and data channels) and its GstPromise replies become events on the
 // pipeline's Dispatcher, under this bin's target id. Action signals are methods.
+//
+// The actions that take webrtcbin's lock (create-offer, create-answer,
+// set-*-description, add-ice-candidate, get-stats) are emitted on the pipeline's
+// control thread, in call order: webrtcbin's own thread can hold that lock for
+// tens of milliseconds, and the JS thread must not wait for it. Every one of
+// them answers with a `reply` event { id, result, reply? }.
 #pragma once
 
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <functional>
+#include <memory>
 #include <vector>
 
+#include "control_thread.h"
 #include "dispatcher.h"
 
 class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
@@ -36,6 +45,8 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
 
   void RequireOpen(Napi::Env env) const;
   GstPromise* NewPromise(const Napi::Value& id) const;
+  // Emits `signal` (arguments, then the promise) on the control thread.
+  void EmitWithPromise(Napi::Env env, const Napi::Value& id, std::function<void(GstElement*, GstPromise*)> emit);
   void SetDescription(const Napi::CallbackInfo& info, const char* signal);
   void Connect(const char* signal, GCallback callback);
   void Disconnect();
@@ -44,5 +55,6 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   GstElement* webrtcbin_ = nullptr;
   uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
   DispatchTarget* target_ = nullptr;
+  std::shared_ptr<ControlThread> control_;  // the pipeline's
   std::vector<gulong> handlers_;
 };

@@ -8,6 +8,8 @@ import { type GstError, MediaFanOut, parseProfileLevelId, PeerConnector, Pipelin
 import { rendered } from './support/media.js';
 import { createReceiver, receive, type Receiver } from './support/receiver.js';
 import { nextEvent, until } from './support/wait.js';
+import { branchesOf } from '../lib/core/branch.js';
+import { nativePipeline } from '../lib/core/pipeline-handle.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -29,7 +31,7 @@ async function watch(viewer: WebRtcBin): Promise<Receiver> {
   return receiver;
 }
 
-const encoders = (fan: MediaFanOut) => ['x264enc', 'openh264enc', 'vp8enc', 'opusenc'].flatMap((factory) => fan.pipeline.native.elementsByFactory(factory).map(() => factory));
+const encoders = (fan: MediaFanOut) => ['x264enc', 'openh264enc', 'vp8enc', 'opusenc'].flatMap((factory) => nativePipeline(fan.pipeline).elementsByFactory(factory).map(() => factory));
 const threadCount = () => readdirSync('/proc/self/task').length;
 
 /** Thread names and how many of each, for a failure message. */
@@ -177,12 +179,12 @@ describe('MediaFanOut', () => {
     pipeline.on('error', (error) => errors.push(error));
     await pipeline.play();
     await until(() => rendered(pipeline, 'healthy') >= 5, 'the healthy branch renders');
-    const native = pipeline.native;
-    const broken = native.addBin('identity error-after=5 ! fakesink sync=false');
+    const branches = branchesOf(pipeline);
+    const broken = branches.addBin('identity error-after=5 ! fakesink sync=false');
     const failures: unknown[] = [];
-    pipeline.registerTarget(native.isolateFlow(native.getPad(broken, 'sink')!), (type, data) => failures.push({ type, ...data }));
-    native.syncState(broken);
-    native.link(native.requestPad(native.getElement('t')!, 'src_%u'), broken);
+    branches.isolateFlow(branches.pad(broken, 'sink')!, (flow) => failures.push({ type: 'flow-error', flow }));
+    await branches.start(broken);
+    branches.link(branches.requestPad(branches.element('t')!, 'src_%u'), broken);
     await until(() => failures.length > 0, 'the broken branch reports its failure');
     expect(failures).toEqual([{ type: 'flow-error', flow: 'error' }]);
     const frames = rendered(pipeline, 'healthy');

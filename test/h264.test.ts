@@ -17,6 +17,7 @@ import {
   sdpCodecs,
 } from '../lib/index.js';
 import { nextEvent } from './support/wait.js';
+import { nativePipeline } from '../lib/core/pipeline-handle.js';
 
 /** A browser-like offer: VP8, H.264 in three formats (with RTX), Opus; audio first. */
 const OFFER = [
@@ -134,7 +135,7 @@ describe('H.264 encoder fragments', () => {
         const eos = nextEvent(pipeline, 'eos');
         await pipeline.play();
         await eos;
-        const caps = String(pipeline.native.getPad(pipeline.getElement('out')!.native, 'sink')!.get('caps'));
+        const caps = String(nativePipeline(pipeline).getPad(pipeline.getElement('out')!.native, 'sink')!.get('caps'));
         expect(caps).toMatch(/encoding-name=\(string\)H264/);
         expect(caps).toMatch(/packetization-mode=\(string\)1/);
         expect(caps).toMatch(/sprop-parameter-sets=/);

@@ -125,7 +125,7 @@ describe('Pipeline', () => {
     const branch = p.add('queue ! fakesink name=extra');
     p.link(p.getElement('t')!, branch);
     await until(() => rendered(p, 'extra') > 5, 'the added branch renders frames');
-    p.remove(branch);
+    await p.remove(branch);
     expect(p.getElement('extra')).toBeNull();
     expect(() => p.add('no-such-element-here')).toThrow(MissingDependencyError);
   });

@@ -10,6 +10,7 @@ import { PeerConnector, type RecordingResult, WebRtcBin, WebRtcRecorder } from '
 import { discover } from './support/discoverer.js';
 import { OPUS_SOURCE, VP8_SOURCE } from './support/media.js';
 import { nextEvent, until } from './support/wait.js';
+import { nativePipeline } from '../lib/core/pipeline-handle.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'gst-webrtc-node-record-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -85,7 +86,7 @@ describe('WebRtcRecorder', () => {
     await until(() => Date.now() - startedAt >= 2000, 'two seconds are recorded');
     const result = await recorder.stop();
     expect(result).toMatchObject({ finalized: true, tracks: [{ kind: 'video', encodingName: 'H264' }] });
-    for (const decoder of ['avdec_h264', 'openh264dec']) expect(receiver.pipeline.native.elementsByFactory(decoder)).toHaveLength(0);
+    for (const decoder of ['avdec_h264', 'openh264dec']) expect(nativePipeline(receiver.pipeline).elementsByFactory(decoder)).toHaveLength(0);
     const file = await discover(path);
     expect(file.streams).toEqual([expect.stringMatching(/^video: H\.264/)]);
     expect(file.duration).toBeGreaterThanOrEqual(1.5);

@@ -8,6 +8,7 @@ import { RtspBridge, RtspError } from '../lib/index.js';
 import { receive, type Receiver } from './support/receiver.js';
 import { startRtspServer, type RtspServer } from './support/rtsp-server.js';
 import { nextEvent, until } from './support/wait.js';
+import { nativePipeline } from '../lib/core/pipeline-handle.js';
 
 const open: { close(): void }[] = [];
 const servers: RtspServer[] = [];
@@ -55,7 +56,7 @@ describe('RtspBridge', () => {
     const viewers = [await watch(bridged), await watch(bridged)];
     await until(() => viewers.every((v) => v.videoFrames >= 15), 'both viewers decode the camera');
 
-    const native = bridged.fanOut.pipeline.native;
+    const native = nativePipeline(bridged.fanOut.pipeline);
     for (const factory of TRANSCODERS) expect(native.elementsByFactory(factory), factory).toHaveLength(0);
     expect(native.elementsByFactory('rtspsrc')).toHaveLength(1);
     expect(native.elementsByFactory('rtph264depay')).toHaveLength(1);
@@ -92,7 +93,7 @@ describe('RtspBridge', () => {
     await until(() => viewers.every((v, i) => v.videoFrames >= frames[i] + 15), 'both viewers decode the camera again');
     expect(bridged.viewers).toHaveLength(2);
     for (const viewer of bridged.viewers) expect(viewer.connectionState).toBe('connected');
-    expect(bridged.fanOut.pipeline.native.elementsByFactory('rtspsrc')).toHaveLength(1);
+    expect(nativePipeline(bridged.fanOut.pipeline).elementsByFactory('rtspsrc')).toHaveLength(1);
   }, 60_000);
 
   it('rejects start() with an RtspError naming an unreachable URL, without its password', async () => {

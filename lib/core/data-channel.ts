@@ -1,6 +1,7 @@
 import { GstError, InvalidStateError } from './errors.js';
 import { native, type NativeObject } from './native.js';
 import type { Pipeline } from './pipeline.js';
+import { pipelineHandle, type Disposable } from './pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 
 /** RTCDataChannelState. */
@@ -94,6 +95,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
   private openDispatched = false;
   private closingDispatched = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private readonly subscription: Disposable;
 
   /** @internal Made by WebRtcBin. */
   constructor(
@@ -108,7 +110,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     this.bytesQueued = controlBytes(this.snapshot, origin);
     // A remote channel is announced once it is open; a local one starts connecting.
     this.state = this.read('ready-state') === 'open' ? 'open' : 'connecting';
-    pipeline.registerTarget(target, (type, data) => this.onNativeEvent(type, data));
+    this.subscription = pipelineHandle(pipeline).subscribe(target, 'data-channel', (event) => this.onNativeEvent(event.type, event.data));
   }
 
   /** The label given to createDataChannel() on either side. */
@@ -255,7 +257,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     this.refreshId();
     this.state = 'closed';
     clearTimeout(this.drainTimer);
-    this.pipeline.unregisterTarget(this.target);
+    this.subscription.dispose();
     this.dispatch('close');
   }
 

@@ -19,27 +19,78 @@ export interface NativeObject {
 export type StateName = 'null' | 'ready' | 'paused' | 'playing';
 export type StateChangeResult = 'success' | 'async' | 'no-preroll' | 'failure';
 
-/** Called on the JS thread for every event: target 0 is the pipeline's bus. */
+/** A native object's events: `target` 0 is the pipeline's bus; webrtcbins, data channels and branch watches get ids of their own. */
 export type NativeEventHandler = (target: number, type: string, data: Record<string, unknown> | null) => void;
 
+// --- Events, one union per kind of target (what native/*.cc posts) ---
+
+/** error, warning and info messages from the bus share one shape. */
+export type ProblemData = { error: GstError | string; debug?: string | null; source?: string | null };
+
+/** Target 0: the pipeline's bus, and the completion of queued operations. */
+export type BusEvent =
+  | { type: 'error' | 'warning' | 'info'; data: ProblemData }
+  | { type: 'eos'; data: null }
+  | { type: 'state-changed'; data: { old: StateName; new: StateName; pending: StateName | 'void-pending' } }
+  /** A queued operation (an id a NativePipeline method returned) has run on the pipeline's control thread. */
+  | { type: 'done'; data: { id: number; result?: string; error?: GstError } };
+
+/** A NativeWebRtcBin's target. */
+export type WebRtcBinEvent =
+  /** The answer to an action that took a promise id. */
+  | { type: 'reply'; data: { id: number; result: 'replied' | 'expired' | 'interrupted'; reply?: Record<string, unknown> } }
+  | { type: 'negotiation-needed'; data: null }
+  | { type: 'ice-candidate'; data: { sdpMLineIndex: number; candidate: string } }
+  | { type: 'state'; data: { property: string; value: string } }
+  | { type: 'sink-caps'; data: null }
+  | { type: 'track'; data: { pad: NativeObject; caps: string } }
+  | { type: 'data-channel'; data: { channel: NativeObject; target: number } };
+
+/** A data channel's target (native/data_channel.cc). */
+export type DataChannelEvent =
+  | { type: 'open' | 'close' | 'closing' | 'buffered-amount-low'; data: null }
+  | { type: 'error'; data: { error: GstError } }
+  | { type: 'message'; data: { data: string | Buffer } };
+
+/** The target of a branch watch (native/pipeline_branches.cc: unlinkWhenIdle, watchEos, isolateFlow). */
+export type BranchEvent = { type: 'unlinked'; data: null } | { type: 'eos'; data: null } | { type: 'flow-error'; data: { flow: string } };
+
+/** Every kind of target, by name, with its events. */
+export interface TargetEvents {
+  webrtcbin: WebRtcBinEvent;
+  'data-channel': DataChannelEvent;
+  branch: BranchEvent;
+}
+export type TargetKind = keyof TargetEvents;
+
+/**
+ * A GstPipeline. Methods that return an operation id run on the pipeline's
+ * native control thread, in call order; a `done` bus event with that id follows.
+ * The others only create, find or link objects, and return at once.
+ */
 export interface NativePipeline {
-  setState(state: StateName): StateChangeResult;
+  /** Operation id; `done.result` is a StateChangeResult. */
+  setState(state: StateName): number;
   getState(): StateName;
   getElement(name: string): NativeObject | null;
   elementsByFactory(factory: string): NativeObject[];
   addBin(description: string): NativeObject;
   addElement(factory: string, name?: string): NativeObject;
-  removeElement(element: NativeObject): void;
+  /** Operation id: stops the element and removes it from its bin. */
+  removeElement(element: NativeObject): number;
   link(src: NativeObject, sink: NativeObject): void;
-  syncState(element: NativeObject): void;
-  unblockPad(pad: NativeObject): void;
-  sendEos(): boolean;
-  recalculateLatency(): void;
+  /** Operation id: starts the element at its parent's state; `done.error` if it cannot. */
+  syncState(element: NativeObject): number;
+  /** Operation id: lets a held-back incoming track flow. */
+  unblockPad(pad: NativeObject): number;
+  /** Operation id; `done.result` is 'sent' or 'refused'. */
+  sendEos(): number;
   setKeepAlive(keepAlive: boolean): void;
   clockTime(): number | null;
+  /** Returns at once; the control thread stops and frees the pipeline, then ends. */
   close(): void;
   readonly closed: boolean;
-  // Dynamic pipelines: branches added and removed while playing (native/pipeline.cc).
+  // Dynamic pipelines: branches added and removed while playing (native/pipeline_branches.cc).
   /** An element's always pad by name (a bin's ghost `src`/`sink`), or null. */
   getPad(element: NativeObject, name: string): NativeObject | null;
   /** A new request pad from a template, e.g. a tee's `src_%u`; give it back with releasePad(). */
@@ -62,13 +113,19 @@ export interface NativePipeline {
   removeGhostPad(pad: NativeObject): void;
 }
 
+/**
+ * A webrtcbin element. The actions that take a promise id are emitted on the
+ * pipeline's control thread; each answers with a `reply` event of that id.
+ */
 export interface NativeWebRtcBin {
   readonly id: number;
   createOffer(promiseId: number): void;
   createAnswer(promiseId: number): void;
+  /** Throws GstError (SdpUnparsable) at once for SDP that does not parse. */
   setLocalDescription(promiseId: number, type: string, sdp: string): void;
+  /** Throws GstError (SdpUnparsable) at once for SDP that does not parse. */
   setRemoteDescription(promiseId: number, type: string, sdp: string): void;
-  /** True when a reply will follow (GStreamer >= 1.24). */
+  /** Always true: a reply follows (on GStreamer 1.22, once webrtcbin has taken the candidate). */
   addIceCandidate(promiseId: number, sdpMLineIndex: number, candidate: string): boolean;
   getStats(promiseId: number): void;
   addTransceiver(direction: string, caps: string | null): NativeObject;
@@ -92,23 +149,6 @@ export interface Addon {
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;
-  /** Records when buffers cross a pad (native/latency_probe.cc); used by the benchmarks. */
-  LatencyProbe: new (element: NativeObject, padName: string, options?: LatencyProbeOptions) => NativeLatencyProbe;
-}
-
-export interface LatencyProbeOptions {
-  /** Remove the probe after this many buffers; 0 (default) records until remove(). */
-  limit?: number;
-  /** Also record each buffer's RTP timestamp (the pad carries RTP packets). */
-  rtp?: boolean;
-}
-
-/** A pad probe that records, per buffer: system clock time (ns, CLOCK_MONOTONIC), PTS (ns) and RTP timestamp; -1 where absent. */
-export interface NativeLatencyProbe {
-  /** The records since the last take(), three numbers per buffer. */
-  take(): Float64Array;
-  /** Removes the probe. Idempotent. */
-  remove(): void;
 }
 
 function load(): Addon {
@@ -124,7 +164,93 @@ function load(): Addon {
     throw missingLibrariesError(error);
   }
   addon.setErrorClass(GstError);
+  if (process.env.GST_WEBRTC_NODE_CALL_STATS === '1') instrument(addon);
   return addon;
+}
+
+/** JS-thread time spent in one native method. */
+export interface NativeCallStat {
+  /** `Class.method` or the function's name. */
+  name: string;
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+const callStats = new Map<string, NativeCallStat>();
+
+function record(name: string, ms: number): void {
+  let stat = callStats.get(name);
+  if (stat === undefined) callStats.set(name, (stat = { name, count: 0, totalMs: 0, maxMs: 0 }));
+  stat.count++;
+  stat.totalMs += ms;
+  if (ms > stat.maxMs) stat.maxMs = ms;
+}
+
+function timed<F extends (...args: never[]) => unknown>(name: string, fn: F): F {
+  return function (this: unknown, ...args: Parameters<F>) {
+    const start = performance.now();
+    try {
+      return fn.apply(this, args);
+    } finally {
+      record(name, performance.now() - start);
+    }
+  } as F;
+}
+
+/**
+ * Wraps every native method and function so that each call's time on the JS
+ * thread is recorded (GST_WEBRTC_NODE_CALL_STATS=1; the benchmarks set it).
+ * Event delivery is recorded too, as `event:<type>` (conversion and listeners).
+ */
+function instrument(addon: Addon): void {
+  const exports = addon as unknown as Record<string, unknown>;
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value !== 'function' || name === 'setErrorClass') continue;
+    const prototype = (value as { prototype?: object }).prototype;
+    const methods = prototype === undefined ? [] : Object.getOwnPropertyNames(prototype).filter((key) => key !== 'constructor');
+    if (methods.length === 0) {
+      exports[name] = timed(name, value as (...args: never[]) => unknown);
+      continue;
+    }
+    for (const method of methods) {
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, method)!;
+      if (typeof descriptor.value === 'function') descriptor.value = timed(`${name}.${method}`, descriptor.value as (...args: never[]) => unknown);
+      if (descriptor.get !== undefined) descriptor.get = timed(`${name}.${method}`, descriptor.get);
+      Object.defineProperty(prototype, method, descriptor);
+    }
+    if (name === 'NativePipeline') {
+      // The event callback: conversion to JS values happens in native code before it runs.
+      const Constructor = value as new (description: string | null, onEvent: NativeEventHandler) => NativePipeline;
+      const Wrapped = function (description: string | null, onEvent: NativeEventHandler) {
+        const start = performance.now();
+        try {
+          return new Constructor(description, (target, type, data) => {
+            const began = performance.now();
+            try {
+              onEvent(target, type, data);
+            } finally {
+              record(`event:${type}`, performance.now() - began);
+            }
+          });
+        } finally {
+          record(`${name}.constructor`, performance.now() - start);
+        }
+      };
+      Wrapped.prototype = prototype;
+      exports[name] = Wrapped;
+    }
+  }
+}
+
+/** The recorded JS-thread times of native calls, slowest total first (empty unless GST_WEBRTC_NODE_CALL_STATS=1). */
+export function nativeCallStats(): NativeCallStat[] {
+  return [...callStats.values()].sort((a, b) => b.totalMs - a.totalMs).map((stat) => ({ ...stat }));
+}
+
+/** Forgets the recorded times. */
+export function resetNativeCallStats(): void {
+  callStats.clear();
 }
 
 /** The addon, loaded on first use. */

@@ -1,7 +1,8 @@
 import { Element } from './element.js';
 import { GstError, InvalidStateError } from './errors.js';
 import { withInstallHint } from './missing-dependency.js';
-import { native, type NativeObject, type NativePipeline, type StateName } from './native.js';
+import type { BusEvent, NativeObject, ProblemData, StateChangeResult, StateName } from './native.js';
+import { PipelineHandle, registerPipelineHandle } from './pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { WebRtcBin } from './webrtcbin.js';
 
@@ -21,9 +22,6 @@ export interface PipelineEvents extends ListenerErrorEvent {
   close: [];
 }
 
-/** @internal Receives the events of one native target (a webrtcbin, a data channel). */
-export type TargetHandler = (type: string, data: Record<string, unknown> | null) => void;
-
 interface StateWaiter {
   target: PipelineState;
   resolve: () => void;
@@ -38,19 +36,19 @@ interface StateWaiter {
  * stopped or closed it no longer does. Always close() a pipeline you are done
  * with: that frees its elements, threads and sockets.
  *
+ * No method waits for GStreamer: state changes, starting linked elements,
+ * removing elements and closing run on the pipeline's own native thread, in
+ * call order, so the event loop keeps turning while GStreamer works.
+ *
  * ```ts
  * const pipeline = new Pipeline('videotestsrc is-live=true ! vp8enc ! rtpvp8pay ! webrtcbin name=tx');
  * await pipeline.play();
  * ```
  */
 export class Pipeline extends SafeEmitter<PipelineEvents> {
-  /** @internal */
-  readonly native: NativePipeline;
-  private readonly targets = new Map<number, TargetHandler>();
+  private readonly handle: PipelineHandle;
   private readonly webrtcbins = new Map<string, WebRtcBin>();
   private readonly stateWaiters: StateWaiter[] = [];
-  private targetState: PipelineState = 'null';
-  private operations = 0;
   private lastError: GstError | undefined;
   private isClosed = false;
 
@@ -63,17 +61,22 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
     if (description !== undefined && typeof description !== 'string') throw new TypeError('Pipeline description must be a string');
     if (description?.trim() === '') throw new TypeError('the pipeline description is empty (omit it for an empty pipeline)');
     try {
-      this.native = new native.NativePipeline(description ?? null, (target, type, data) => this.onNativeEvent(target, type, data));
+      this.handle = new PipelineHandle(
+        description ?? null,
+        (event) => this.onBusEvent(event),
+        (error) => this.dispatchError('error', error),
+      );
     } catch (error) {
       throw withInstallHint(error);
     }
+    registerPipelineHandle(this, this.handle);
     // Attach to every webrtcbin now, so no signal is missed before getWebRtcBin() is called.
-    for (const element of this.native.elementsByFactory('webrtcbin')) this.attachWebRtcBin(element);
+    for (const element of this.handle.native.elementsByFactory('webrtcbin')) this.attachWebRtcBin(element);
   }
 
-  /** The pipeline's current state. */
+  /** The pipeline's current state (a change in progress shows once it is done). */
   get state(): PipelineState {
-    return this.native.getState();
+    return this.handle.native.getState();
   }
 
   /** Whether close() has run. */
@@ -99,19 +102,23 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   /** Sends end-of-stream into the pipeline, e.g. to finalize a file a muxer is writing; `eos` follows. */
   sendEos(): void {
     this.assertOpen();
-    this.native.sendEos();
+    this.background(this.handle.native.sendEos());
   }
 
   /**
    * Stops the pipeline and frees everything it holds. Idempotent. Its WebRtcBins
    * are closed too, and pending operations reject with InvalidStateError.
+   *
+   * Returns at once: the pipeline stops (state NULL) and frees its elements,
+   * threads and sockets on its own native thread, right after whatever was
+   * queued before. A closed pipeline never keeps Node.js alive; at process exit
+   * (or a worker's end) pipelines still stopping get up to 3 s.
    */
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const webrtcbin of this.webrtcbins.values()) webrtcbin.close();
-    this.native.close();
-    this.targets.clear();
+    this.handle.close();
     const closedError = new InvalidStateError('the pipeline was closed');
     for (const waiter of this.stateWaiters.splice(0)) waiter.reject(closedError);
     this.dispatch('close');
@@ -121,7 +128,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   getElement(name: string): Element | null {
     this.assertOpen();
     if (typeof name !== 'string') throw new TypeError('element name must be a string');
-    const element = this.native.getElement(name);
+    const element = this.handle.native.getElement(name);
     return element === null ? null : new Element(element, this);
   }
 
@@ -134,7 +141,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
     if (typeof name !== 'string') throw new TypeError('element name must be a string');
     const known = this.webrtcbins.get(name);
     if (known !== undefined) return known;
-    const element = this.native.getElement(name);
+    const element = this.handle.native.getElement(name);
     if (element === null) return null;
     if (element.factoryName !== 'webrtcbin') throw new TypeError(`element "${name}" is a ${element.factoryName}, not a webrtcbin`);
     return this.attachWebRtcBin(element);
@@ -149,42 +156,49 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
     if (typeof description !== 'string') throw new TypeError('description must be a string');
     let bin: NativeObject;
     try {
-      bin = this.native.addBin(description);
+      bin = this.handle.native.addBin(description);
     } catch (error) {
       throw withInstallHint(error);
     }
     return new Element(bin, this);
   }
 
-  /** Links two elements (requesting pads as needed) and starts `sink` and `src` if the pipeline runs. */
+  /**
+   * Links two elements (requesting pads as needed) and starts `sink` and `src`
+   * if the pipeline runs.
+   *
+   * Linking happens now: a link that cannot be made throws GstError. Starting
+   * the two elements happens right after, on the pipeline's native thread, in
+   * order with the pipeline's other state changes; an element that cannot start
+   * is reported as the pipeline's `error` event.
+   */
   link(src: Element, sink: Element): void {
     this.assertOpen();
     if (!(src instanceof Element) || !(sink instanceof Element)) throw new TypeError('link() takes two Elements');
-    this.native.link(src.native, sink.native);
-    this.native.syncState(sink.native);
-    this.native.syncState(src.native);
+    this.handle.native.link(src.native, sink.native);
+    this.background(this.handle.native.syncState(sink.native));
+    this.background(this.handle.native.syncState(src.native));
   }
 
-  /** Stops an element and removes it from the pipeline. */
-  remove(element: Element): void {
+  /**
+   * Stops an element and removes it from the pipeline. The element stops on the
+   * pipeline's native thread (stopping joins its streaming threads), after what
+   * was queued before; the returned Promise resolves once it is gone. It never
+   * rejects: a failure is the pipeline's `error` event, and a pipeline closed
+   * meanwhile removes everything anyway.
+   */
+  remove(element: Element): Promise<void> {
     this.assertOpen();
     if (!(element instanceof Element)) throw new TypeError('remove() takes an Element');
-    this.native.removeElement(element.native);
+    return this.handle.operation(this.handle.native.removeElement(element.native)).then(
+      () => undefined,
+      (error: unknown) => this.handle.reportError(error),
+    );
   }
 
   /** Running time of the pipeline clock in nanoseconds, or null when it has none. */
   get runningTime(): number | null {
-    return this.isClosed ? null : this.native.clockTime();
-  }
-
-  /** @internal Routes a native target's events (webrtcbins, data channels) to its handler. */
-  registerTarget(id: number, handler: TargetHandler): void {
-    this.targets.set(id, handler);
-  }
-
-  /** @internal */
-  unregisterTarget(id: number): void {
-    this.targets.delete(id);
+    return this.isClosed ? null : this.handle.native.clockTime();
   }
 
   /**
@@ -192,15 +206,11 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
    * promise) is pending. Call the returned function once it settles.
    */
   holdOperation(): () => void {
-    this.operations++;
-    this.updateKeepAlive();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.operations--;
-      this.updateKeepAlive();
-    };
+    return this.handle.hold();
+  }
+
+  private background(id: number): void {
+    this.handle.background(id);
   }
 
   /** @internal Throws InvalidStateError once closed. */
@@ -225,63 +235,44 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
       if (waiter.target === target) this.stateWaiters.push(waiter);
       else waiter.reject(new InvalidStateError(`the change to ${waiter.target} was superseded by a change to ${target}`));
     }
-    this.targetState = target;
     this.lastError = undefined;
-    this.updateKeepAlive();
-    const result = this.native.setState(target);
-    if (result === 'success' || result === 'no-preroll') return;
-    // 'async' settles with a state-changed message; 'failure' with the native
-    // 'state-change-failed' marker, queued behind the error that caused it.
-    await new Promise<void>((resolve, reject) => this.stateWaiters.push({ target, resolve, reject }));
-  }
-
-  private updateKeepAlive(): void {
-    if (this.isClosed) return;
-    this.native.setKeepAlive(this.targetState === 'playing' || this.operations > 0);
-  }
-
-  private onNativeEvent(target: number, type: string, data: Record<string, unknown> | null): void {
-    if (this.isClosed) return; // the NULL transition close() caused, queued before it
-    if (target !== 0) {
-      this.targets.get(target)?.(type, data);
-      return;
+    this.handle.setPlaying(target === 'playing');
+    // Registered first: the state-changed message of an 'async' change can arrive before its `done`.
+    const reached = new Promise<void>((resolve, reject) => this.stateWaiters.push({ target, resolve, reject }));
+    reached.catch(() => undefined); // awaited below; this only stops an unhandled rejection if the operation fails first
+    const result = (await this.handle.operation(this.handle.native.setState(target))) as StateChangeResult;
+    if (result === 'success' || result === 'no-preroll') this.settleWaiters(target);
+    // 'async' settles with a state-changed message; 'failure' here, with the error
+    // message that explains it (queued before this `done`) when there was one.
+    else if (result === 'failure') {
+      const error = this.lastError ?? new GstError(`the pipeline could not change to ${target}`);
+      for (const waiter of this.stateWaiters.splice(0)) waiter.reject(error);
     }
-    switch (type) {
+    await reached;
+  }
+
+  private onBusEvent(event: BusEvent): void {
+    if (this.isClosed) return; // the NULL transition close() caused, queued before it
+    switch (event.type) {
       case 'error': {
-        const error = toBusError(data);
+        const error = toBusError(event.data);
         this.lastError = error;
         for (const waiter of this.stateWaiters.splice(0)) waiter.reject(error);
         this.dispatchError('error', error);
         break;
       }
       case 'warning':
-        this.dispatch('warning', toBusError(data));
+        this.dispatch('warning', toBusError(event.data));
         break;
       case 'eos':
         this.dispatch('eos');
         break;
       case 'state-changed': {
-        const state = data?.new as PipelineState;
-        if (data?.pending === 'void-pending') this.settleWaiters(state);
-        this.dispatch('statechange', state, data?.old as PipelineState);
+        const { new: state, old, pending } = event.data;
+        if (pending === 'void-pending') this.settleWaiters(state);
+        this.dispatch('statechange', state, old);
         break;
       }
-      case 'state-change-failed': {
-        const error = this.lastError ?? new GstError(`the pipeline could not change to ${String(data?.target)}`);
-        for (const waiter of this.stateWaiters.splice(0)) waiter.reject(error);
-        break;
-      }
-      case 'latency':
-        // A new stream (e.g. a webrtcbin's jitterbuffer) changed the latency: redistribute it.
-        if (!this.isClosed) this.native.recalculateLatency();
-        break;
-      case 'clock-lost':
-        // The clock provider went away: the standard recovery is to pause and play again.
-        if (this.targetState === 'playing' && !this.isClosed) {
-          this.native.setState('paused');
-          this.native.setState('playing');
-        }
-        break;
     }
   }
 
@@ -292,9 +283,9 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   }
 }
 
-function toBusError(data: Record<string, unknown> | null): GstError {
-  const error = data?.error instanceof GstError ? data.error : new GstError(String(data?.error ?? 'unknown error'));
-  if (typeof data?.debug === 'string') error.debug = data.debug;
-  if (typeof data?.source === 'string') error.source = data.source;
+function toBusError(data: ProblemData): GstError {
+  const error = data.error instanceof GstError ? data.error : new GstError(String(data.error ?? 'unknown error'));
+  if (typeof data.debug === 'string') error.debug = data.debug;
+  if (typeof data.source === 'string') error.source = data.source;
   return error;
 }

@@ -1,3 +1,4 @@
+import { branchesOf, ignoreOutcome } from './branch.js';
 import { Element } from './element.js';
 import { InvalidStateError } from './errors.js';
 import { withInstallHint } from './missing-dependency.js';
@@ -62,6 +63,10 @@ export class Track {
    *   the peer's other media (webrtcbin would otherwise stop the whole
    *   connection). Its errors still reach the pipeline's `error` event.
    * @throws GstError when the description does not parse or does not fit the track's caps.
+   *
+   * Linking is checked now; the branch then starts, and the media flows, on the
+   * pipeline's native thread. A branch that cannot start is removed and
+   * reported as the pipeline's `error` event.
    */
   link(description: string, options: { downstream?: Element; isolate?: boolean } = {}): Element {
     if (typeof description !== 'string') throw new TypeError('description must be a string');
@@ -69,23 +74,25 @@ export class Track {
     if (downstream !== undefined && !(downstream instanceof Element)) throw new TypeError('downstream must be an Element');
     this.pipeline.assertOpen();
     if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
-    const native = this.pipeline.native;
+    const branches = branchesOf(this.pipeline);
     let bin: NativeObject;
     try {
-      bin = native.addBin(description);
+      bin = branches.addBin(description);
     } catch (error) {
       throw withInstallHint(error);
     }
     try {
-      native.link(this.pad, bin);
-      if (downstream !== undefined) native.link(bin, downstream.native);
-      if (isolate) native.isolateFlow(native.getPad(bin, 'sink')!);
-      native.syncState(bin);
+      branches.link(this.pad, bin);
+      if (downstream !== undefined) branches.link(bin, downstream.native);
+      // The pipeline's own error event reports the branch's errors; its flow return is contained.
+      if (isolate) branches.isolateFlow(branches.pad(bin, 'sink')!, () => undefined);
     } catch (error) {
-      native.removeElement(bin);
+      ignoreOutcome(branches.remove(bin));
       throw error;
     }
-    native.unblockPad(this.pad);
+    branches.startInBackground(bin, () => ignoreOutcome(branches.remove(bin)));
+    // Queued behind the start: the first buffer (a keyframe) reaches a playing branch.
+    ignoreOutcome(branches.unblock(this.pad));
     this.linkedBin = new Element(bin, this.pipeline);
     return this.linkedBin;
   }

@@ -7,6 +7,7 @@ import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline } from './pipeline.js';
+import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
@@ -97,6 +98,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The webrtcbin element, for properties this class does not wrap. */
   readonly element: Element;
   private readonly native: NativeWebRtcBin;
+  private readonly subscription: Disposable;
   private readonly ownsPipeline: boolean;
   private readonly pending = new Map<number, PendingReply>();
   private readonly channels = new Set<DataChannel>();
@@ -140,7 +142,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     try {
       disableUpnp(element);
       if (settings !== undefined) this.configure(settings);
-      this.native = new native.NativeWebRtcBin(pipeline.native, element);
+      this.native = new native.NativeWebRtcBin(nativePipeline(pipeline), element);
       for (const uri of settings?.iceServers.turn ?? []) {
         if (!this.native.addTurnServer(uri)) throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
       }
@@ -148,7 +150,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       if (this.ownsPipeline) pipeline.close();
       throw error;
     }
-    pipeline.registerTarget(this.native.id, (type, data) => this.onNativeEvent(type, data));
+    this.subscription = pipelineHandle(pipeline).subscribe(this.native.id, 'webrtcbin', (event) => this.onNativeEvent(event.type, event.data));
     // EventEmitter's own event, outside the typed event map.
     EventEmitter.prototype.on.call(this, 'newListener', (event: string) => event === 'negotiationneeded' && this.announceNegotiationSoon());
     this.states = {
@@ -328,7 +330,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (this.isClosed) return;
     this.isClosed = true;
     this.native.close();
-    this.pipeline.unregisterTarget(this.native.id);
+    this.subscription.dispose();
     const closedError = new InvalidStateError('the WebRtcBin was closed');
     for (const [id, pending] of this.pending) this.settle(id, 'closed', null, closedError);
     for (const channel of this.channels) channel.finish();
@@ -474,7 +476,7 @@ function createStandalone(name: string | undefined): { pipeline: Pipeline; eleme
   if (name !== undefined && typeof name !== 'string') throw new TypeError('name must be a string');
   const pipeline = new Pipeline();
   try {
-    return { pipeline, element: pipeline.native.addElement('webrtcbin', name) };
+    return { pipeline, element: nativePipeline(pipeline).addElement('webrtcbin', name) };
   } catch (error) {
     pipeline.close();
     throw error;

@@ -2,6 +2,7 @@
 // Each viewer is a webrtcbin in the same pipeline, fed from a tee through a
 // leaky queue and its own RTP payloader; viewers come and go while the others
 // keep playing.
+import { branchesOf, ignoreOutcome, type Branches } from '../core/branch.js';
 import { chooseCodec, DEFAULT_PAYLOAD_TYPES, describeOffered, payloaderFor, type CodecCapability, type SendCodec } from '../core/codecs.js';
 import { Element } from '../core/element.js';
 import { GstError, InvalidStateError, OperationError } from '../core/errors.js';
@@ -10,6 +11,7 @@ import { toWebRtcBinIceServers } from '../core/ice-servers.js';
 import { withInstallHint } from '../core/missing-dependency.js';
 import type { NativeObject } from '../core/native.js';
 import { Pipeline } from '../core/pipeline.js';
+import type { Disposable } from '../core/pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
 import { RtpTransceiver } from '../core/transceiver.js';
 import type { IceServer, IceTransportPolicy, MediaKind, SessionDescription } from '../core/types.js';
@@ -89,7 +91,7 @@ interface Feed {
   source: Element | null;
   sourceGeneration: number;
   /** Target of the current source's end-of-stream watch. */
-  eosTarget: number;
+  eosWatch: Disposable | null;
 }
 
 interface ViewerTrack {
@@ -97,7 +99,7 @@ interface ViewerTrack {
   branch: NativeObject;
   teePad: NativeObject | null;
   /** Target of the branch's flow guard (see NativePipeline.isolateFlow). */
-  guardTarget: number;
+  guard: Disposable;
 }
 
 interface Viewer {
@@ -135,6 +137,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   private readonly webrtcOptions: { iceServers?: IceServer[]; iceTransportPolicy?: IceTransportPolicy };
   private readonly maxViewerDelay: number;
   private readonly pendingUnlinks = new Set<() => void>();
+  private readonly branches: Branches;
   private nextViewerId = 1;
   private isClosed = false;
 
@@ -170,18 +173,19 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     }
     this.codecs = codecs;
     this.pipeline = new Pipeline(parts.join('  '));
+    this.branches = branchesOf(this.pipeline);
     try {
       for (const kind of ['video', 'audio'] as const) {
         if (codecs[kind] === undefined) continue;
         this.feeds.push({
           kind,
           codec: codecs[kind],
-          tee: this.pipeline.native.getElement(`${kind}-tee`)!,
+          tee: this.branches.element(`${kind}-tee`)!,
           input: this.pipeline.getElement(`${kind}-in`)!,
           framesSink: `${kind}-frames`,
           source: null,
           sourceGeneration: 0,
-          eosTarget: 0,
+          eosWatch: null,
         });
       }
       if (video !== undefined) this.setSource('video', 'h264' in video ? video.h264 : video.source);
@@ -228,7 +232,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Elements in the pipeline, at any depth: after viewers leave it returns to what it was before they joined. */
   get elementCount(): number {
     this.assertOpen();
-    return this.pipeline.native.countElements();
+    return this.branches.countElements();
   }
 
   /**
@@ -248,22 +252,20 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     // identity: a description may end in caps (`... ! video/x-raw,width=640`), which parse only between two elements.
     const source = this.pipeline.add(`${description} ! identity name=${kind}-source-${feed.sourceGeneration + 1}`);
     try {
-      const output = this.pipeline.native.getPad(source.native, 'src');
+      const output = this.branches.pad(source.native, 'src');
       if (output === null) throw new TypeError(`the ${kind} source ${JSON.stringify(description)} has no unlinked output`);
       // A source has no input. Parsing gives one to an element that waits for a
       // dynamic pad (`rtspsrc ! rtph264depay`), which would keep that link from forming.
-      const input = this.pipeline.native.getPad(source.native, 'sink');
-      if (input !== null) this.pipeline.native.removeGhostPad(input);
+      const input = this.branches.pad(source.native, 'sink');
+      if (input !== null) this.branches.removeGhostPad(input);
       const generation = ++feed.sourceGeneration;
-      const eosTarget = this.pipeline.native.watchEos(output, true);
-      feed.eosTarget = eosTarget;
-      this.pipeline.registerTarget(eosTarget, (type) => {
-        if (type === 'eos' && feed.sourceGeneration === generation && !this.isClosed) this.dispatch('sourceended', kind);
+      feed.eosWatch = this.branches.watchEos(output, true, () => {
+        if (feed.sourceGeneration === generation && !this.isClosed) this.dispatch('sourceended', kind);
       });
       configure?.(source);
       this.pipeline.link(source, feed.input);
     } catch (error) {
-      this.pipeline.remove(source);
+      void this.pipeline.remove(source);
       throw error;
     }
     feed.source = source;
@@ -278,10 +280,11 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     const source = feed.source;
     feed.source = null;
     feed.sourceGeneration++;
-    this.pipeline.unregisterTarget(feed.eosTarget);
+    feed.eosWatch?.dispose();
+    feed.eosWatch = null;
     // Nothing downstream of a source blocks (viewers sit behind leaky queues),
     // so stopping it only waits for its own threads.
-    this.pipeline.remove(source);
+    void this.pipeline.remove(source);
   }
 
   /**
@@ -295,44 +298,44 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     this.assertOpen();
     if (typeof options !== 'object' || options === null) throw new TypeError('addViewer options must be an object');
     const plan = this.planTracks(options.remoteOffer);
-    const native = this.pipeline.native;
-    const element = native.addElement('webrtcbin', `viewer-${this.nextViewerId++}`);
+    const branches = this.branches;
+    const element = branches.addElement('webrtcbin', `viewer-${this.nextViewerId++}`);
     let webrtcbin: WebRtcBin;
     try {
       webrtcbin = WebRtcBin.attach(this.pipeline, element, { ...this.webrtcOptions, bundlePolicy: 'max-bundle' });
     } catch (error) {
-      native.removeElement(element);
+      ignoreOutcome(branches.remove(element));
       throw error;
     }
     const viewer: Viewer = { webrtcbin, tracks: [], removal: null };
     try {
       for (const { feed, payloadType, mlineIndex, answerCaps } of plan) {
-        const branch = native.addBin(`queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}`);
+        const branch = branches.addBin(`queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}`);
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
-        const guardTarget = native.isolateFlow(native.getPad(branch, 'sink')!);
-        viewer.tracks.push({ feed, branch, teePad: null, guardTarget });
-        this.pipeline.registerTarget(guardTarget, (_type, data) => this.onBranchFailure(viewer, feed.kind, String(data?.flow)));
+        const guard = branches.isolateFlow(branches.pad(branch, 'sink')!, (flow) => this.onBranchFailure(viewer, feed.kind, flow));
+        viewer.tracks.push({ feed, branch, teePad: null, guard });
         // sink_<n> is the transceiver of m-line n: it matches a remote offer's order.
-        const sinkPad = native.requestPad(element, `sink_${mlineIndex}`);
-        native.link(branch, sinkPad);
+        const sinkPad = branches.requestPad(element, `sink_${mlineIndex}`);
+        branches.link(branch, sinkPad);
         const transceiver = new RtpTransceiver(sinkPad.get('transceiver') as NativeObject, webrtcbin);
         transceiver.direction = 'sendonly';
         if (answerCaps !== null) transceiver.setCodecPreferences(answerCaps);
-      }
-      // Downstream first: a tee pad may only feed a branch that already plays,
-      // or the flushing branch would stop the source for everyone.
-      native.syncState(element);
-      for (const track of viewer.tracks) native.syncState(track.branch);
-      for (const track of viewer.tracks) {
-        track.teePad = native.requestPad(track.feed.tee, 'src_%u');
-        native.link(track.teePad, track.branch);
       }
     } catch (error) {
       this.destroy(viewer);
       throw withInstallHint(error);
     }
     this.viewerMap.set(webrtcbin, viewer);
-    this.requestKeyFrame(webrtcbin);
+    // Downstream first: a tee pad may only feed a branch that already plays. The
+    // elements start on the pipeline's native thread; the tee feeds them after.
+    Promise.all([branches.start(element), ...viewer.tracks.map((track) => branches.start(track.branch))]).then(
+      () => this.feedViewer(viewer),
+      (error: unknown) => {
+        if (viewer.removal !== null || this.isClosed) return;
+        this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
+        void this.remove(viewer, 'failed');
+      },
+    );
     webrtcbin.on('connectionstatechange', (state) => {
       // Media sent before DTLS was up is lost: start the picture with a keyframe.
       if (state === 'connected') this.requestKeyFrame(webrtcbin);
@@ -364,7 +367,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     const viewers = webrtcbin === undefined ? [...this.viewerMap.values()] : [this.viewerMap.get(webrtcbin)].filter((v) => v !== undefined);
     for (const viewer of viewers) {
       const track = viewer.tracks.find((t) => t.feed.kind === 'video');
-      if (track?.teePad != null && viewer.removal === null) this.pipeline.native.forceKeyUnit(track.teePad);
+      if (track?.teePad != null && viewer.removal === null) this.branches.forceKeyUnit(track.teePad);
     }
   }
 
@@ -409,6 +412,22 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     });
   }
 
+  /** Links a viewer's started branches to the tees, and starts its picture with a keyframe. */
+  private feedViewer(viewer: Viewer): void {
+    if (viewer.removal !== null || this.isClosed) return;
+    try {
+      for (const track of viewer.tracks) {
+        track.teePad = this.branches.requestPad(track.feed.tee, 'src_%u');
+        this.branches.link(track.teePad, track.branch);
+      }
+    } catch (error) {
+      this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
+      void this.remove(viewer, 'failed');
+      return;
+    }
+    this.requestKeyFrame(viewer.webrtcbin);
+  }
+
   /** A viewer's branch stopped taking media (its caps refused, an error inside its webrtcbin): it is removed. */
   private onBranchFailure(viewer: Viewer, kind: MediaKind, flow: string): void {
     if (viewer.removal !== null || this.isClosed) return;
@@ -439,12 +458,12 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
 
   /** Stops and removes a viewer's elements, releases its tee pads and closes its WebRtcBin. */
   private destroy(viewer: Viewer): void {
-    const native = this.pipeline.native;
-    for (const track of viewer.tracks) this.pipeline.unregisterTarget(track.guardTarget);
+    for (const track of viewer.tracks) track.guard.dispose();
     if (!this.pipeline.closed) {
-      native.removeElement(viewer.webrtcbin.element.native);
-      for (const track of viewer.tracks) native.removeElement(track.branch);
-      for (const track of viewer.tracks) if (track.teePad !== null) native.releasePad(track.teePad);
+      // Removed on the pipeline's native thread, in this order; stopping joins their threads.
+      ignoreOutcome(this.branches.remove(viewer.webrtcbin.element.native));
+      for (const track of viewer.tracks) ignoreOutcome(this.branches.remove(track.branch));
+      for (const track of viewer.tracks) if (track.teePad !== null) this.branches.releasePad(track.teePad);
     }
     viewer.webrtcbin.close();
   }
@@ -452,17 +471,16 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   private unlinkWhenIdle(pad: NativeObject): Promise<void> {
     return new Promise((resolve) => {
       if (this.pipeline.closed) return resolve();
-      const target = this.pipeline.native.unlinkWhenIdle(pad);
       const done = () => {
         clearTimeout(timer);
         this.pendingUnlinks.delete(done);
-        this.pipeline.unregisterTarget(target);
+        watch.dispose();
         resolve();
       };
+      const watch = this.branches.unlinkWhenIdle(pad, done);
       // A tee pad behind a leaky queue is idle within one buffer; this bound only guards against a stuck element.
       const timer = setTimeout(done, UNLINK_TIMEOUT_MS);
       this.pendingUnlinks.add(done);
-      this.pipeline.registerTarget(target, done);
     });
   }
 

@@ -6,7 +6,9 @@ import { extname } from 'node:path';
 import { Element } from '../core/element.js';
 import { GstError, InvalidStateError } from '../core/errors.js';
 import { missingElementError } from '../core/missing-dependency.js';
+import { branchesOf } from '../core/branch.js';
 import { native as addon, type NativeObject } from '../core/native.js';
+import type { Disposable } from '../core/pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
 import type { Track } from '../core/track.js';
 import type { MediaKind } from '../core/types.js';
@@ -111,7 +113,7 @@ export class WebRtcRecorder extends SafeEmitter<WebRtcRecorderEvents> {
   private readonly id = ++recorders;
   private muxer: NativeObject | null = null;
   private fileSink: NativeObject | null = null;
-  private eosTarget = 0;
+  private eosWatch: Disposable | null = null;
   private trackTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private packets = -1;
@@ -201,20 +203,22 @@ export class WebRtcRecorder extends SafeEmitter<WebRtcRecorderEvents> {
     if (this.currentState !== 'waiting' || this.pending.length === 0 || this.webrtcbin.closed) return;
     this.currentState = 'recording';
     const pipeline = this.webrtcbin.pipeline;
-    const native = pipeline.native;
+    const branches = branchesOf(pipeline);
     try {
-      this.muxer = native.addElement(this.container.muxer);
-      this.muxer.set('offset-to-zero', true);
-      this.fileSink = native.addElement('filesink');
-      this.fileSink.set('location', this.path);
-      this.fileSink.set('async', false);
-      native.link(this.muxer, this.fileSink);
-      this.eosTarget = native.watchEos(native.getPad(this.fileSink, 'sink')!, false);
-      pipeline.registerTarget(this.eosTarget, () => this.onFileEos?.());
-      native.syncState(this.fileSink);
-      native.syncState(this.muxer);
+      const muxer = branches.addElement(this.container.muxer);
+      this.muxer = muxer;
+      muxer.set('offset-to-zero', true);
+      const fileSink = branches.addElement('filesink');
+      this.fileSink = fileSink;
+      fileSink.set('location', this.path);
+      fileSink.set('async', false);
+      branches.link(muxer, fileSink);
+      this.eosWatch = branches.watchEos(branches.pad(fileSink, 'sink')!, false, () => this.onFileEos?.());
+      // Downstream first; the tracks' branches start after these, on the pipeline's native thread.
+      branches.startInBackground(fileSink);
+      branches.startInBackground(muxer);
       const tracks = this.pending.splice(0);
-      const pads = tracks.map((track) => native.requestPad(this.muxer!, track.kind === 'video' ? 'video_%u' : 'audio_%u'));
+      const pads = tracks.map((track) => branches.requestPad(muxer, track.kind === 'video' ? 'video_%u' : 'audio_%u'));
       tracks.forEach((track, index) => {
         const depayloader = `recorder${this.id}-${track.kind}${index}`;
         const description = `${DEPAYLOADERS[track.encodingName](depayloader)} ! queue max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0`;
@@ -267,7 +271,7 @@ export class WebRtcRecorder extends SafeEmitter<WebRtcRecorderEvents> {
     let finalized = false;
     const pipeline = this.webrtcbin.pipeline;
     if (wasRecording && !pipeline.closed) {
-      const native = pipeline.native;
+      const branches = branchesOf(pipeline);
       // EOS into each track's branch, not the whole pipeline: the muxer finishes
       // the file once every input ended, then the EOS reaches the file sink.
       const fileDone = new Promise<boolean>((resolve) => {
@@ -284,17 +288,18 @@ export class WebRtcRecorder extends SafeEmitter<WebRtcRecorderEvents> {
       // Into the depayloader, not the branch's own input: a pad that took EOS refuses
       // data itself, before its guard (isolateFlow) could turn the refusal into OK.
       for (const { depayloader } of this.recorded) {
-        const depay = native.getElement(depayloader);
-        const input = depay === null ? null : native.getPad(depay, 'sink');
-        if (input !== null) native.sendPadEos(input);
+        const depay = branches.element(depayloader);
+        const input = depay === null ? null : branches.pad(depay, 'sink');
+        if (input !== null) branches.sendEos(input);
       }
       finalized = await fileDone;
       this.onFileEos = undefined;
       // Stopping the file sink closes the file; downstream first, so nothing waits on a stopped muxer.
+      this.eosWatch?.dispose();
       if (!pipeline.closed) {
-        pipeline.unregisterTarget(this.eosTarget);
-        if (this.fileSink !== null) native.removeElement(this.fileSink);
-        if (this.muxer !== null) native.removeElement(this.muxer);
+        const removals = [this.fileSink, this.muxer].filter((element) => element !== null).map((element) => branches.remove(element));
+        // The file is complete once the file sink has stopped; a pipeline closed meanwhile stops it too.
+        await Promise.all(removals).catch(() => undefined);
       }
     }
     // Otherwise the WebRtcBin's pipeline closed first and stopped the file sink mid-file: not finalized.

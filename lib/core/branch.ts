@@ -1,0 +1,133 @@
+// Internal: the element and pad operations that the media building blocks
+// (fan-out, recorder) and Track compose into branches added and removed while a
+// pipeline plays. The one way for them to reach a pipeline's native handle,
+// which Pipeline does not expose.
+//
+// What can wait on GStreamer (starting, stopping, removing an element, letting
+// a held-back pad flow) runs on the pipeline's native control thread, in call
+// order, and returns a Promise. What only creates, finds or links objects
+// returns at once. Watches on pads end themselves: each returns a Disposable.
+import type { NativeObject, NativePipeline } from './native.js';
+import { pipelineHandle, type Disposable, type PipelineHandle } from './pipeline-handle.js';
+
+/** @internal The branch operations of one pipeline. */
+export class Branches {
+  private readonly handle: PipelineHandle;
+  private readonly native: NativePipeline;
+
+  constructor(pipeline: object) {
+    this.handle = pipelineHandle(pipeline);
+    this.native = this.handle.native;
+  }
+
+  /** Parses a bin (its unlinked pads become ghost pads) and adds it, stopped. */
+  addBin(description: string): NativeObject {
+    return this.native.addBin(description);
+  }
+
+  /** One element, added stopped. */
+  addElement(factory: string, name?: string): NativeObject {
+    return this.native.addElement(factory, name);
+  }
+
+  /** An element by name, at any depth, or null. */
+  element(name: string): NativeObject | null {
+    return this.native.getElement(name);
+  }
+
+  /** Every element made by that factory, at any depth. */
+  elementsByFactory(factory: string): NativeObject[] {
+    return this.native.elementsByFactory(factory);
+  }
+
+  /** Elements at any depth (for leak checks). */
+  countElements(): number {
+    return this.native.countElements();
+  }
+
+  /** An element's always pad (a bin's ghost `src`/`sink`), or null. */
+  pad(element: NativeObject, name: string): NativeObject | null {
+    return this.native.getPad(element, name);
+  }
+
+  /** A new request pad, e.g. a tee's `src_%u`. */
+  requestPad(element: NativeObject, template: string): NativeObject {
+    return this.native.requestPad(element, template);
+  }
+
+  /** Gives a request pad back to its element once it is unlinked. Idempotent. */
+  releasePad(pad: NativeObject): void {
+    this.native.releasePad(pad);
+  }
+
+  /** Links elements or pads, in any combination. @throws GstError when they cannot be linked. */
+  link(src: NativeObject, sink: NativeObject): void {
+    this.native.link(src, sink);
+  }
+
+  /** Removes a bin's ghost pad (a source bin whose first link is dynamic). */
+  removeGhostPad(pad: NativeObject): void {
+    this.native.removeGhostPad(pad);
+  }
+
+  /** Starts an element at its parent's state; rejects with GstError if it cannot start. */
+  start(element: NativeObject): Promise<void> {
+    return this.handle.operation(this.native.syncState(element)).then(() => undefined);
+  }
+
+  /** start() for a caller that does not wait: a failure runs `onFailure`, then becomes the pipeline's `error` event. */
+  startInBackground(element: NativeObject, onFailure?: () => void): void {
+    this.start(element).catch((error: unknown) => {
+      onFailure?.();
+      this.handle.reportError(error);
+    });
+  }
+
+  /** Stops an element (joining its streaming threads) and removes it. */
+  remove(element: NativeObject): Promise<void> {
+    return this.handle.operation(this.native.removeElement(element)).then(() => undefined);
+  }
+
+  /** Lets an incoming track's held-back media flow, after what was queued before (its branch's start). */
+  unblock(pad: NativeObject): Promise<void> {
+    return this.handle.operation(this.native.unblockPad(pad)).then(() => undefined);
+  }
+
+  /** Sends end-of-stream into one sink pad, from a GStreamer thread. */
+  sendEos(sinkPad: NativeObject): boolean {
+    return this.native.sendPadEos(sinkPad);
+  }
+
+  /** Asks the encoder upstream of the pad for a keyframe with headers. */
+  forceKeyUnit(pad: NativeObject): boolean {
+    return this.native.forceKeyUnit(pad);
+  }
+
+  /** Whatever the branch behind this ghost sink pad returns, its feeder sees OK; the first failure is reported, once. */
+  isolateFlow(ghostSinkPad: NativeObject, onFailure: (flow: string) => void): Disposable {
+    const target = this.native.isolateFlow(ghostSinkPad);
+    return this.handle.subscribe(target, 'branch', (event) => event.type === 'flow-error' && onFailure(event.data.flow));
+  }
+
+  /** Calls `onEos` whenever end-of-stream passes the pad; `drop` stops it there. */
+  watchEos(pad: NativeObject, drop: boolean, onEos: () => void): Disposable {
+    const target = this.native.watchEos(pad, drop);
+    return this.handle.subscribe(target, 'branch', (event) => event.type === 'eos' && onEos());
+  }
+
+  /** Unlinks the pad from its peer once no data flows through it, then calls `onUnlinked`. */
+  unlinkWhenIdle(pad: NativeObject, onUnlinked: () => void): Disposable {
+    const target = this.native.unlinkWhenIdle(pad);
+    return this.handle.subscribe(target, 'branch', (event) => event.type === 'unlinked' && onUnlinked());
+  }
+}
+
+/** @internal The branch operations of a Pipeline. */
+export function branchesOf(pipeline: object): Branches {
+  return new Branches(pipeline);
+}
+
+/** For a queued operation nobody needs to wait for (its pipeline may close first). */
+export function ignoreOutcome(operation: Promise<unknown>): void {
+  operation.catch(() => undefined);
+}

@@ -1,0 +1,63 @@
+// ControlThread: one per pipeline. Runs, in call order, the work that can wait
+// on a GStreamer lock or a state change (state changes, teardown, webrtcbin
+// actions, latency recalculation), so the JS thread never does.
+//
+// Tasks hold their own references to the GObjects they touch. A task reports
+// back to JS through the pipeline's Dispatcher, never by blocking anyone.
+//
+// Lifetime: Finish() lets the queued tasks run and then ends the thread; the
+// thread owns itself until then, so a pipeline closed from JS frees itself in
+// the background. A ThreadRegistry per Node.js environment counts the running
+// threads, so the environment's cleanup hook can wait for them, up to a bound
+// (a webrtcbin whose own thread spins must not hang process exit).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+class ThreadRegistry {
+ public:
+  // Waits until every thread registered here has ended, or until `timeout`.
+  // Returns how many are still running.
+  int WaitAll(std::chrono::milliseconds timeout);
+
+ private:
+  friend class ControlThread;
+  void Started();
+  void Ended();
+
+  std::mutex mutex_;
+  std::condition_variable ended_;
+  int running_ = 0;
+};
+
+class ControlThread : public std::enable_shared_from_this<ControlThread> {
+ public:
+  using Task = std::function<void()>;
+
+  // JS thread. `name` shows in `ps -L` / gdb (at most 15 characters).
+  static std::shared_ptr<ControlThread> Start(const std::string& name, std::shared_ptr<ThreadRegistry> registry);
+
+  // Any thread. Queues `task`; false (and the task is dropped) once the thread has ended.
+  bool Post(Task task);
+
+  // Any thread. The thread ends after the tasks queued so far, and those posted
+  // while they run, have run. Idempotent.
+  void Finish();
+
+ private:
+  explicit ControlThread(std::shared_ptr<ThreadRegistry> registry) : registry_(std::move(registry)) {}
+  void Run(const std::string& name);
+
+  std::shared_ptr<ThreadRegistry> registry_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Task> tasks_;
+  bool finishing_ = false;
+  bool ended_ = false;
+};
