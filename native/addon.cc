@@ -61,6 +61,12 @@ Napi::Value HasElement(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), factory != nullptr);
 }
 
+// controlThreads(): pipelines of this environment whose control thread runs
+// (open, or closed and still stopping). Lets a leak check wait for teardown.
+Napi::Value ControlThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), AddonData::Of(info.Env())->threads->Running());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(gstInitOnce, [] { gst_init_check(nullptr, nullptr, &gstInitError); });
   if (gstInitError != nullptr) throw MakeGstError(env, gstInitError);
@@ -77,6 +83,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));
+  exports.Set("controlThreads", Napi::Function::New<ControlThreads>(env, "controlThreads"));
   return exports;
 }
 

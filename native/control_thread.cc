@@ -2,12 +2,43 @@
 
 #include <pthread.h>
 
-#include <thread>
 
 int ThreadRegistry::WaitAll(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  ended_.wait_for(lock, timeout, [this] { return running_ == 0; });
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ended_.wait_for(lock, timeout, [this] { return running_ == 0; });
+  }
+  Reap();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& entry : threads_) entry.second.detach();  // stuck: left behind
+  threads_.clear();
   return running_;
+}
+
+int ThreadRegistry::Running() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return running_;
+}
+
+void ThreadRegistry::Reap() {
+  for (std::thread& thread : TakeEnded()) thread.join();
+}
+
+std::vector<std::thread> ThreadRegistry::TakeEnded() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::thread> ended;
+  std::vector<std::thread::id> notAdopted;
+  for (std::thread::id id : endedIds_) {
+    auto entry = threads_.find(id);
+    if (entry == threads_.end()) {
+      notAdopted.push_back(id);  // ended before Start() could adopt it
+      continue;
+    }
+    ended.push_back(std::move(entry->second));
+    threads_.erase(entry);
+  }
+  endedIds_ = std::move(notAdopted);
+  return ended;
 }
 
 void ThreadRegistry::Started() {
@@ -15,9 +46,15 @@ void ThreadRegistry::Started() {
   running_++;
 }
 
-void ThreadRegistry::Ended() {
+void ThreadRegistry::Adopt(std::thread thread) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  threads_.emplace(thread.get_id(), std::move(thread));
+}
+
+void ThreadRegistry::Ended(std::thread::id id) {
   std::lock_guard<std::mutex> lock(mutex_);
   running_--;
+  endedIds_.push_back(id);
   ended_.notify_all();
 }
 
@@ -25,8 +62,8 @@ std::shared_ptr<ControlThread> ControlThread::Start(const std::string& name, std
   std::shared_ptr<ControlThread> self(new ControlThread(std::move(registry)));
   self->registry_->Started();
   // The thread keeps itself alive (its own shared_ptr) until its queue is finished.
-  std::thread thread([self, name] { self->Run(name); });
-  thread.detach();
+  self->registry_->Reap();  // threads of pipelines closed earlier
+  self->registry_->Adopt(std::thread([self, name] { self->Run(name); }));
   return self;
 }
 
@@ -61,5 +98,5 @@ void ControlThread::Run(const std::string& name) {
     }
     task();  // drops what it captured (object references) here, on this thread
   }
-  registry->Ended();
+  registry->Ended(std::this_thread::get_id());
 }

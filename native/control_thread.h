@@ -9,7 +9,9 @@
 // thread owns itself until then, so a pipeline closed from JS frees itself in
 // the background. A ThreadRegistry per Node.js environment counts the running
 // threads, so the environment's cleanup hook can wait for them, up to a bound
-// (a webrtcbin whose own thread spins must not hang process exit).
+// (a webrtcbin whose own thread spins must not hang process exit). Threads are
+// joined, not just waited for: a worker's addon may be unloaded right after its
+// environment ends, and no thread may still be running its code then.
 #pragma once
 
 #include <chrono>
@@ -18,22 +20,37 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 class ThreadRegistry {
  public:
-  // Waits until every thread registered here has ended, or until `timeout`.
-  // Returns how many are still running.
+  // JS thread, at the environment's end: waits until every thread registered
+  // here has ended, or until `timeout`; joins those that ended and leaves the
+  // others running (detached). Returns how many were left.
   int WaitAll(std::chrono::milliseconds timeout);
+
+  // Joins the threads that have ended so far (they are gone from the kernel
+  // already; this frees what pthread keeps for a joinable thread).
+  void Reap();
+
+  // How many threads are running (pipelines open, or closed and still stopping).
+  int Running();
 
  private:
   friend class ControlThread;
   void Started();
-  void Ended();
+  void Adopt(std::thread thread);
+  void Ended(std::thread::id id);
+  std::vector<std::thread> TakeEnded();
 
   std::mutex mutex_;
   std::condition_variable ended_;
   int running_ = 0;
+  std::map<std::thread::id, std::thread> threads_;
+  std::vector<std::thread::id> endedIds_;
 };
 
 class ControlThread : public std::enable_shared_from_this<ControlThread> {

@@ -61,8 +61,12 @@ void Dispatcher::CallJs(Napi::Env env, Napi::Function callback, Dispatcher*, Eve
       callback.Call({Napi::Number::New(env, event->target), Napi::String::New(env, event->type), data});
     } catch (const Napi::Error& error) {
       // The TypeScript dispatcher catches listener errors itself; reaching this is a bug
-      // in the library, so make it an uncaught exception rather than lose it.
-      error.ThrowAsJavaScriptException();
+      // in the library, so make it an uncaught exception rather than lose it. Unless JS
+      // can no longer run (the environment is shutting down): then the event is dropped.
+      try {
+        error.ThrowAsJavaScriptException();
+      } catch (const Napi::Error&) {
+      }
     }
   }
   delete event;

@@ -149,6 +149,8 @@ export interface Addon {
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;
+  /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */
+  controlThreads(): number;
 }
 
 function load(): Addon {
