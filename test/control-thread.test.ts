@@ -1,0 +1,107 @@
+// The JS thread never waits on GStreamer: state changes and teardown run on the
+// pipeline's native control thread while the event loop keeps turning.
+import { readdirSync, readFileSync } from 'node:fs';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { native } from '../lib/core/native.js';
+import { Pipeline } from '../lib/index.js';
+import { rendered } from './support/media.js';
+import { nextEvent, until } from './support/wait.js';
+
+// identity sleeps in the streaming thread for every buffer: stopping the
+// pipeline has to wait for the buffer in flight, half a second.
+const SLOW_TO_STOP = 'videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! identity sleep-time=500000 ! fakesink name=sink  webrtcbin name=w';
+
+const open: Pipeline[] = [];
+afterEach(() => {
+  for (const p of open.splice(0)) p.close();
+});
+
+function resources(): { fds: number; threads: number } {
+  const threads = Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+  return { fds: readdirSync('/proc/self/fd').length, threads };
+}
+
+/** Counts event-loop turns (setImmediate callbacks) until stopped. */
+function turnCounter(): { readonly turns: number; stop(): void } {
+  let turns = 0;
+  let running = true;
+  const turn = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  return {
+    get turns() {
+      return turns;
+    },
+    stop() {
+      running = false;
+    },
+  };
+}
+
+async function playing(): Promise<Pipeline> {
+  const p = new Pipeline(SLOW_TO_STOP);
+  open.push(p);
+  await p.play();
+  await until(() => rendered(p, 'sink') >= 1, 'a buffer went through');
+  return p;
+}
+
+const allStopped = () => until(() => native.controlThreads() === 0, 'every closed pipeline has stopped', 10_000, 10);
+
+describe('control thread', () => {
+  it('close() returns at once; the pipeline stops and frees its threads and fds in the background', async () => {
+    // Warm-up: GStreamer's lazily created process-wide threads and caches.
+    (await playing()).close();
+    await allStopped();
+    const baseline = resources();
+
+    const p = await playing();
+    p.close();
+    // Still stopping (its streaming thread sleeps in identity), yet close() has returned...
+    const stillStopping = native.controlThreads() > 0;
+    // ...and the event loop keeps turning meanwhile.
+    const counter = turnCounter();
+    await until(() => counter.turns > 0, 'the event loop turns', 10_000, 1);
+    const turnedWhileStopping = native.controlThreads() > 0;
+    await allStopped();
+    counter.stop();
+
+    expect(stillStopping).toBe(true);
+    expect(turnedWhileStopping).toBe(true);
+    expect(resources()).toEqual(baseline);
+  });
+
+  it('keeps the event loop turning while the pipeline changes state', async () => {
+    const p = await playing();
+    const counter = turnCounter();
+    // The way down passes through paused; reaching ready has to wait for the sleeping streaming thread.
+    const paused = nextEvent(p, 'statechange', (state) => state === 'paused');
+    let turnsAtPaused = -1;
+    void paused.then(() => (turnsAtPaused = counter.turns));
+    await p.stop();
+    const turnsAtStopped = counter.turns;
+    counter.stop();
+    expect(p.state).toBe('null');
+    // JS ran between the pipeline reaching paused and the change completing.
+    expect(turnsAtPaused).toBeGreaterThanOrEqual(0);
+    expect(turnsAtStopped).toBeGreaterThan(turnsAtPaused);
+  });
+
+  it('runs state changes in call order', async () => {
+    const p = await playing();
+    const states: string[] = [];
+    p.on('statechange', (state) => states.push(state));
+    // Not awaited in between: the control thread runs them in the order called.
+    const results = await Promise.allSettled([p.pause(), p.stop(), p.play()]);
+    // pause() and stop() were superseded by the later calls; play() reached playing.
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    expect(p.state).toBe('playing');
+    // Down to ready on the way to null (the bus is flushed below ready), then up again.
+    expect(states).toEqual(['paused', 'ready', 'ready', 'paused', 'playing']);
+  });
+});
