@@ -72,12 +72,13 @@ export class Branches {
 
   /** Starts an element at its parent's state; rejects with GstError if it cannot start. */
   start(element: NativeObject): Promise<void> {
-    return this.handle.operation(this.native.syncState(element)).then(() => undefined);
+    return this.queue(() => this.native.syncState(element));
   }
 
   /** start() for a caller that does not wait: a failure runs `onFailure`, then becomes the pipeline's `error` event. */
   startInBackground(element: NativeObject, onFailure?: () => void): void {
     this.start(element).catch((error: unknown) => {
+      if (this.handle.closed) return; // closing stopped everything anyway
       onFailure?.();
       this.handle.reportError(error);
     });
@@ -85,12 +86,17 @@ export class Branches {
 
   /** Stops an element (joining its streaming threads) and removes it. */
   remove(element: NativeObject): Promise<void> {
-    return this.handle.operation(this.native.removeElement(element)).then(() => undefined);
+    return this.queue(() => this.native.removeElement(element));
   }
 
   /** Lets an incoming track's held-back media flow, after what was queued before (its branch's start). */
   unblock(pad: NativeObject): Promise<void> {
-    return this.handle.operation(this.native.unblockPad(pad)).then(() => undefined);
+    return this.queue(() => this.native.unblockPad(pad));
+  }
+
+  /** Queues an operation; a pipeline closed already (or meanwhile) rejects the Promise, never throws. */
+  private async queue(operation: () => number): Promise<void> {
+    await this.handle.operation(operation());
   }
 
   /** Sends end-of-stream into one sink pad, from a GStreamer thread. */

@@ -322,7 +322,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
         if (answerCaps !== null) transceiver.setCodecPreferences(answerCaps);
       }
     } catch (error) {
-      this.destroy(viewer);
+      void this.destroy(viewer);
       throw withInstallHint(error);
     }
     this.viewerMap.set(webrtcbin, viewer);
@@ -453,19 +453,24 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     await Promise.all(viewer.tracks.map((track) => (track.teePad === null ? undefined : this.unlinkWhenIdle(track.teePad))));
     if (this.isClosed) return;
     // 2. Stop and remove, 3. release the tee pads, 4. close the WebRtcBin.
-    this.destroy(viewer);
+    await this.destroy(viewer);
   }
 
-  /** Stops and removes a viewer's elements, releases its tee pads and closes its WebRtcBin. */
-  private destroy(viewer: Viewer): void {
+  /**
+   * Stops and removes a viewer's elements, releases its tee pads and closes its
+   * WebRtcBin; resolves once the elements are gone (they stop on the pipeline's
+   * native thread, in this order; stopping joins their threads). Never rejects.
+   */
+  private async destroy(viewer: Viewer): Promise<void> {
     for (const track of viewer.tracks) track.guard.dispose();
+    const removals: Promise<void>[] = [];
     if (!this.pipeline.closed) {
-      // Removed on the pipeline's native thread, in this order; stopping joins their threads.
-      ignoreOutcome(this.branches.remove(viewer.webrtcbin.element.native));
-      for (const track of viewer.tracks) ignoreOutcome(this.branches.remove(track.branch));
+      removals.push(this.branches.remove(viewer.webrtcbin.element.native));
+      for (const track of viewer.tracks) removals.push(this.branches.remove(track.branch));
       for (const track of viewer.tracks) if (track.teePad !== null) this.branches.releasePad(track.teePad);
     }
     viewer.webrtcbin.close();
+    await Promise.all(removals).catch(() => undefined); // only a pipeline closed meanwhile rejects: it removed everything
   }
 
   private unlinkWhenIdle(pad: NativeObject): Promise<void> {
