@@ -96,6 +96,22 @@ GstWebRTCSDPType SdpTypeArg(const Napi::Value& value) {
   throw Napi::TypeError::New(value.Env(), "description type must be 'offer', 'answer', 'pranswer' or 'rollback'");
 }
 
+// webrtcbin refuses create-data-channel, with a CRITICAL, until it has left
+// NULL. Its NULL -> READY only starts its own operations thread, and the channel
+// must be returned now, so this one state change runs on the JS thread. The
+// exception to the rule is bounded: it waits only if the control thread is
+// changing this webrtcbin's state at that moment (playing a pipeline just made).
+void LeaveNull(GstElement* webrtcbin) {
+  GST_OBJECT_LOCK(webrtcbin);
+  const bool inNull = GST_STATE(webrtcbin) == GST_STATE_NULL;
+  GST_OBJECT_UNLOCK(webrtcbin);
+  if (!inNull) return;
+  // The state lock: held by whoever changes the element's state, until done.
+  g_rec_mutex_lock(GST_STATE_GET_LOCK(webrtcbin));
+  if (GST_STATE(webrtcbin) == GST_STATE_NULL) gst_element_set_state(webrtcbin, GST_STATE_READY);
+  g_rec_mutex_unlock(GST_STATE_GET_LOCK(webrtcbin));
+}
+
 }  // namespace
 
 void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
@@ -340,6 +356,7 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   GstStructure* structure = gst_structure_copy(static_cast<const GstStructure*>(g_value_get_boxed(&options)));
   g_value_unset(&options);
   gst_structure_set_name(structure, "application/data-channel");
+  LeaveNull(webrtcbin_);
   GObject* channel = nullptr;
   g_signal_emit_by_name(webrtcbin_, "create-data-channel", info[0].As<Napi::String>().Utf8Value().c_str(), structure, &channel);
   gst_structure_free(structure);
