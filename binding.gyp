@@ -12,8 +12,7 @@
         "native/pipeline.cc",
         "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
-        "native/data_channel.cc",
-        "native/latency_probe.cc"
+        "native/data_channel.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -23,8 +22,43 @@
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "GST_USE_UNSTABLE_API"
       ],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-Wno-missing-field-initializers",
+        "<!@(pkg-config --cflags gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0)"
+      ],
+      "libraries": [
+        "<!@(pkg-config --libs gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0)"
+      ]
+    },
+    {
+      "target_name": "gst_webrtc_node_bench",
+      "sources": [
+        "native/latency_probe.cc",
+        "native/gst_error.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "GST_USE_UNSTABLE_API"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ],
       "cflags_cc": [
         "-std=c++17",
         "-Wall",

@@ -1,7 +1,7 @@
 // Figure 2: how long a connection takes to come up, from webrtcbin's
 // `negotiationneeded` to both peers connected and to the first decoded frame.
 import { PeerConnector, Pipeline, WebRtcBin } from '../lib/index.js';
-import { native, type NativeLatencyProbe } from '../lib/core/native.js';
+import { latencyProbe, type NativeLatencyProbe } from './support/latency-probe.js';
 import { until } from '../test/support/wait.js';
 import type { Figure, FigureOptions, Row } from './support/figure.js';
 import { LOOPBACK_AUDIO_BRANCH, LOOPBACK_LATENCY, LOOPBACK_SENDER, LOOPBACK_VIDEO_BRANCH } from './support/media.js';
@@ -36,7 +36,7 @@ export async function connectOnce(): Promise<Connection> {
     rx.on('track', (track) => {
       if (track.kind !== 'video') return void track.link(LOOPBACK_AUDIO_BRANCH);
       track.link(LOOPBACK_VIDEO_BRANCH);
-      firstFrame = new native.LatencyProbe(rx.pipeline.getElement('dec')!.native, 'src', { limit: 1 });
+      firstFrame = latencyProbe(rx.pipeline.getElement('dec')!.native, 'src', { limit: 1 });
     });
     const negotiated = PeerConnector.pair(sender, rx).then(() => monotonicNs());
     await tx.play();

@@ -2,6 +2,7 @@
 // delay while 50 viewers negotiate at once, and while they stream.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
+import { nativeCallStats, type NativeCallStat } from '../lib/core/native.js';
 import type { Figure, FigureOptions, Row } from './support/figure.js';
 import { FanOutSession, sleep } from './support/fan-out-session.js';
 import { round } from './support/stats.js';
@@ -9,9 +10,21 @@ import { round } from './support/stats.js';
 /** The sampling interval of the delay monitor, in milliseconds. */
 const RESOLUTION_MS = 10;
 
-function row(phase: string, viewers: number, seconds: number, histogram: IntervalHistogram): Row {
+/** The native calls made between two snapshots of nativeCallStats(): count and total are differences; max is over the whole run so far. */
+function callsSince(before: NativeCallStat[]): NativeCallStat[] {
+  const earlier = new Map(before.map((stat) => [stat.name, stat]));
+  return nativeCallStats()
+    .map((stat) => ({ ...stat, count: stat.count - (earlier.get(stat.name)?.count ?? 0), totalMs: stat.totalMs - (earlier.get(stat.name)?.totalMs ?? 0) }))
+    .filter((stat) => stat.count > 0)
+    .sort((a, b) => b.totalMs - a.totalMs);
+}
+
+function row(phase: string, viewers: number, seconds: number, histogram: IntervalHistogram, calls: NativeCallStat[]): Row {
   // The histogram records the whole interval between samples; the delay is what exceeds the sampling interval.
   const delayMs = (ns: number) => round(Math.max(0, ns / 1e6 - RESOLUTION_MS), 2);
+  // Native methods only; `event:*` entries are event delivery, listeners included.
+  const methods = calls.filter((call) => !call.name.startsWith('event:'));
+  const slowest = methods.reduce<NativeCallStat | null>((worst, call) => (worst === null || call.maxMs > worst.maxMs ? call : worst), null);
   return {
     phase,
     viewers,
@@ -20,12 +33,16 @@ function row(phase: string, viewers: number, seconds: number, histogram: Interva
     p50Ms: delayMs(histogram.percentile(50)),
     p99Ms: delayMs(histogram.percentile(99)),
     maxMs: delayMs(histogram.max),
+    nativeCalls: methods.reduce((sum, call) => sum + call.count, 0),
+    nativeMs: round(methods.reduce((sum, call) => sum + call.totalMs, 0), 1),
+    slowestCall: slowest === null ? null : `${slowest.name} ${round(slowest.maxMs, 2)} ms`,
   };
 }
 
-/** Runs `work` with a fresh delay monitor; returns the row for it. */
-async function monitored(phase: string, viewers: number, work: () => Promise<void>): Promise<Row> {
+/** Runs `work` with a fresh delay monitor; returns the row for it, and the phase's native calls. */
+async function monitored(phase: string, viewers: number, work: () => Promise<void>): Promise<{ row: Row; calls: NativeCallStat[] }> {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  const before = nativeCallStats();
   const start = performance.now();
   histogram.enable();
   try {
@@ -33,7 +50,8 @@ async function monitored(phase: string, viewers: number, work: () => Promise<voi
   } finally {
     histogram.disable();
   }
-  return row(phase, viewers, (performance.now() - start) / 1000, histogram);
+  const calls = callsSince(before);
+  return { row: row(phase, viewers, (performance.now() - start) / 1000, histogram, calls), calls };
 }
 
 /** Figure 5. */
@@ -42,14 +60,23 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
   const seconds = quick ? 3 : 10;
   const session = await FanOutSession.start();
   const rows: Row[] = [];
+  const phaseCalls: Record<string, NativeCallStat[]> = {};
+  const record = ({ row, calls }: { row: Row; calls: NativeCallStat[] }) => {
+    rows.push(row);
+    // The slowest calls of the phase, by their longest single call.
+    phaseCalls[String(row.phase)] = [...calls]
+      .sort((a, b) => b.maxMs - a.maxMs)
+      .slice(0, 10)
+      .map((call) => ({ ...call, totalMs: round(call.totalMs, 2), maxMs: round(call.maxMs, 2) }));
+    log(`  ${JSON.stringify(row)}`);
+  };
   try {
     await sleep(1000);
-    rows.push(await monitored('Source only, no viewers', 0, () => sleep(seconds * 1000)));
-    rows.push(await monitored(`${viewers} viewers negotiating at once`, viewers, () => session.addViewers(viewers, viewers)));
-    log(`  ${JSON.stringify(rows.at(-1))}`);
+    record(await monitored('Source only, no viewers', 0, () => sleep(seconds * 1000)));
+    record(await monitored(`${viewers} viewers negotiating at once`, viewers, () => session.addViewers(viewers, viewers)));
     await sleep(1000);
-    rows.push(await monitored(`${viewers} viewers streaming`, viewers, () => sleep(seconds * 1000)));
-    log(`  ${JSON.stringify(rows.at(-1))}`);
+    record(await monitored(`${viewers} viewers streaming`, viewers, () => sleep(seconds * 1000)));
+    log(`  slowest native calls while negotiating: ${JSON.stringify(phaseCalls[String(rows[1].phase)])}`);
   } finally {
     session.close();
   }
@@ -62,7 +89,9 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
       `trickle ICE, DTLS) running concurrently, measured from the first addViewer() until every viewer has decoded a frame; then ` +
       `${seconds} s of those ${viewers} viewers streaming. Each phase has its own histogram. The delay is how much later than scheduled the ` +
       `monitor's timer ran (the recorded interval minus the ${RESOLUTION_MS} ms sampling interval), so it shows how long JS work ` +
-      `(event dispatch, SDP handling, the benchmark's own polling) held the loop. With few samples (a short phase) p99 is close to the maximum.`,
+      `(event dispatch, SDP handling, the benchmark's own polling) held the loop. With few samples (a short phase) p99 is close to the maximum. ` +
+      `Every native method is timed on the JS thread (lib/core/native.ts, enableNativeCallStats): calls, their total time and the ` +
+      `longest single call per phase; \`phaseCalls\` in latest.json lists each phase's slowest calls.`,
     columns: [
       { key: 'phase', label: 'Phase' },
       { key: 'viewers', label: 'Viewers' },
@@ -71,8 +100,12 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
       { key: 'p50Ms', label: 'p50 delay (ms)' },
       { key: 'p99Ms', label: 'p99 delay (ms)' },
       { key: 'maxMs', label: 'max delay (ms)' },
+      { key: 'nativeCalls', label: 'Native calls' },
+      { key: 'nativeMs', label: 'JS-thread ms in them' },
+      { key: 'slowestCall', label: 'Longest single call' },
     ],
     rows,
+    phaseCalls,
     headline: `p99 event-loop delay ${negotiating.p99Ms} ms during ${viewers} simultaneous negotiations, ${streaming.p99Ms} ms with ${viewers} viewers streaming`,
   };
 }

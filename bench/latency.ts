@@ -3,7 +3,7 @@
 // and where a clock-synchronised sink would show it; RTP timestamps tie the two
 // pipelines' records to the same frame.
 import { PeerConnector, Pipeline, WebRtcBin } from '../lib/index.js';
-import { native, type NativeLatencyProbe } from '../lib/core/native.js';
+import { latencyProbe, type NativeLatencyProbe } from './support/latency-probe.js';
 import { nextEvent, until } from '../test/support/wait.js';
 import type { Element } from '../lib/index.js';
 import type { Figure, FigureOptions, Row } from './support/figure.js';
@@ -33,7 +33,7 @@ class Records {
   constructor(private readonly probe: NativeLatencyProbe) {}
   static on(element: Element | null, pad: string, rtp = false): Records {
     if (element === null) throw new Error(`no element for a ${pad} probe`);
-    return new Records(new native.LatencyProbe(element.native, pad, { rtp }));
+    return new Records(latencyProbe(element.native, pad, { rtp }));
   }
   collect(): void {
     this.values.push(...this.probe.take());

@@ -15,7 +15,8 @@
 // takes at the start of the figure so that every run uses the same build.
 const dist = process.env.GST_WEBRTC_NODE_DIST ?? require('node:path').join(__dirname, '../dist/cjs');
 const { PeerConnector, Pipeline, WebRtcBin } = require(`${dist}/index.js`);
-const { native } = require(`${dist}/native.js`);
+// The benchmarks' own addon (binding.gyp's gst_webrtc_node_bench): the pad probe is not in the package's addon.
+const bench = require(require('node:path').join(__dirname, '../build/Release/gst_webrtc_node_bench.node'));
 
 const start = process.hrtime.bigint();
 const msSinceStart = (ns) => (ns === undefined ? -1 : Math.round(Number(ns - start) / 1e6));
@@ -48,7 +49,7 @@ rx.on('track', (track) => {
   track.link(VIDEO_BRANCH);
   // The probe records the decoder's first output on the streaming thread, as the
   // C program's pad probe does; it is in place well before the first frame is decoded.
-  firstFrame = new native.LatencyProbe(rx.pipeline.getElement('dec').native, 'src', { limit: 1 });
+  firstFrame = new bench.LatencyProbe(rx.pipeline.getElement('dec').native, 'src', { limit: 1 });
 });
 for (const emitter of [tx, rx.pipeline]) emitter.on('error', fail);
 

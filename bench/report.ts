@@ -78,6 +78,18 @@ export function markdown(report: Report): string {
     }
     parts.push(`Method: ${figure.method}`, '', table(figure.columns.map((column) => column.label), figure.rows.map((row) => figure.columns.map((column) => cellText(row[column.key])))));
     if (figure.durationSeconds !== undefined) parts.push('', `(${figure.durationSeconds} s)`);
+    const calls = figure.nativeCalls as { name: string; count: number; totalMs: number; maxMs: number }[] | undefined;
+    if (calls !== undefined && calls.length > 0) {
+      parts.push(
+        '',
+        'JS-thread time in native calls during this figure (slowest total first):',
+        '',
+        table(
+          ['Native call', 'Calls', 'Total (ms)', 'Max (ms)'],
+          calls.map((call) => [call.name, String(call.count), call.totalMs.toFixed(2), call.maxMs.toFixed(2)]),
+        ),
+      );
+    }
   }
   return `${parts.join('\n')}\n`;
 }

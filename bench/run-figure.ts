@@ -6,7 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { enableNativeCallStats, nativeCallStats } from '../lib/core/native.js';
 import { FIGURES } from './figures.js';
+
+/** How many native calls (by total JS-thread time) a figure's result lists. */
+const CALL_STATS_SHOWN = 12;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -20,9 +24,16 @@ async function main(): Promise<number> {
   }
   try {
     const started = performance.now();
+    if (entry.nativeCallStats !== false) enableNativeCallStats();
     const run = await entry.load();
     const figure = await run({ quick: values.quick ?? false, log: (line) => process.stderr.write(`${line}\n`) });
     figure.durationSeconds = Math.round((performance.now() - started) / 100) / 10;
+    // JS-thread time in native calls over the whole figure, slowest total first (issue 9: make regressions visible).
+    if (entry.nativeCallStats !== false) {
+      figure.nativeCalls = nativeCallStats()
+        .slice(0, CALL_STATS_SHOWN)
+        .map((stat) => ({ ...stat, totalMs: Math.round(stat.totalMs * 100) / 100, maxMs: Math.round(stat.maxMs * 100) / 100 }));
+    }
     writeFileSync(values.result, `${JSON.stringify(figure, null, 2)}\n`);
     return 0;
   } catch (error) {

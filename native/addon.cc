@@ -15,8 +15,6 @@
 #include "pipeline.h"
 #include "webrtcbin.h"
 
-void InitLatencyProbe(Napi::Env env, Napi::Object exports);  // native/latency_probe.cc
-
 namespace {
 
 std::once_flag gstInitOnce;
@@ -79,7 +77,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   NativePipeline::Init(env, exports);
   NativeWebRtcBin::Init(env, exports);
   InitDataChannel(env, exports);
-  InitLatencyProbe(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

@@ -1,5 +1,7 @@
 // LatencyProbe: records the moment each buffer crosses one pad, so that latency
-// can be measured from JS without running JS on a streaming thread.
+// can be measured from JS without running JS on a streaming thread. Benchmarks
+// only: built as an addon of its own (binding.gyp's gst_webrtc_node_bench), which
+// takes the element handles of the package's addon (NativeObject::FromTagged).
 //
 //   const probe = new LatencyProbe(element, 'src', { limit: 0, rtp: false });
 //   probe.take();   // Float64Array [clockTime, pts, rtpTime, clockTime, pts, rtpTime, ...]
@@ -86,7 +88,7 @@ class LatencyProbe : public Napi::ObjectWrap<LatencyProbe> {
   explicit LatencyProbe(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LatencyProbe>(info) {
     Napi::Env env = info.Env();
     g_weak_ref_init(&pad_, nullptr);
-    ObjectRef element = NativeObject::From(info[0]);
+    ObjectRef element = NativeObject::FromTagged(env, info[0]);
     RequireType(env, element != nullptr && GST_IS_ELEMENT(element.get()), "expected an element");
     RequireType(env, info[1].IsString(), "pad name must be a string");
     std::string padName = info[1].As<Napi::String>().Utf8Value();
@@ -144,5 +146,11 @@ class LatencyProbe : public Napi::ObjectWrap<LatencyProbe> {
 
 }  // namespace
 
-// Called from the module's Init (native/addon.cc).
-void InitLatencyProbe(Napi::Env env, Napi::Object exports) { LatencyProbe::Init(env, exports); }
+// The benchmarks' own addon (gst_webrtc_node_bench.node), separate from the one
+// the package ships: bench/support/latency-probe.ts loads it.
+Napi::Object InitBenchAddon(Napi::Env env, Napi::Object exports) {
+  LatencyProbe::Init(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(gst_webrtc_node_bench, InitBenchAddon)

@@ -35,6 +35,7 @@ NativeObject::NativeObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   g_weak_ref_init(&ref_, nullptr);
   RequireType(info.Env(), info.Length() == 1 && info[0].IsExternal(), "NativeObject cannot be constructed from JS");
   g_weak_ref_set(&ref_, info[0].As<Napi::External<GObject>>().Data());
+  napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
 }
 
 NativeObject::~NativeObject() { g_weak_ref_clear(&ref_); }

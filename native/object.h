@@ -25,6 +25,21 @@ inline SharedObject ShareNew(gpointer object) { return SharedObject(G_OBJECT(g_o
 
 class NativeObject : public Napi::ObjectWrap<NativeObject> {
  public:
+  // Marks NativeObject handles, so that another addon of this package (the
+  // benchmarks' bench_addon.cc) can recognise them: napi_unwrap works across
+  // addons, the addon's own class checks do not.
+  static constexpr napi_type_tag kTypeTag = {0x6773742d7765627aULL, 0x4e61746976654f62ULL};
+
+  // For that other addon: a strong reference to the object of a tagged handle,
+  // or null (not a NativeObject, or its object is gone).
+  static ObjectRef FromTagged(napi_env env, napi_value value) {
+    bool tagged = false;
+    void* wrapped = nullptr;
+    if (napi_check_object_type_tag(env, value, &kTypeTag, &tagged) != napi_ok || !tagged) return nullptr;
+    if (napi_unwrap(env, value, &wrapped) != napi_ok || wrapped == nullptr) return nullptr;
+    return ObjectRef(static_cast<GObject*>(g_weak_ref_get(&static_cast<NativeObject*>(wrapped)->ref_)));
+  }
+
   static void Init(Napi::Env env, Napi::Object exports);
   static Napi::Object New(Napi::Env env, GObject* object);
   // A strong reference to the object of a NativeObject handle; null for any other

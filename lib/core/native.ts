@@ -166,7 +166,6 @@ function load(): Addon {
     throw missingLibrariesError(error);
   }
   addon.setErrorClass(GstError);
-  if (process.env.GST_WEBRTC_NODE_CALL_STATS === '1') instrument(addon);
   return addon;
 }
 
@@ -200,11 +199,20 @@ function timed<F extends (...args: never[]) => unknown>(name: string, fn: F): F 
   } as F;
 }
 
+let instrumented = false;
+
 /**
- * Wraps every native method and function so that each call's time on the JS
- * thread is recorded (GST_WEBRTC_NODE_CALL_STATS=1; the benchmarks set it).
- * Event delivery is recorded too, as `event:<type>` (conversion and listeners).
+ * From now on, records the JS-thread time of every native call: wraps every
+ * native method and function (existing objects included). Event delivery is
+ * recorded too, as `event:<type>` (conversion and listeners; for pipelines
+ * made from now on). For the benchmarks, or GST_WEBRTC_NODE_CALL_STATS=1.
  */
+export function enableNativeCallStats(): void {
+  if (instrumented) return;
+  instrumented = true;
+  instrument(native);
+}
+
 function instrument(addon: Addon): void {
   const exports = addon as unknown as Record<string, unknown>;
   for (const [name, value] of Object.entries(exports)) {
@@ -257,3 +265,4 @@ export function resetNativeCallStats(): void {
 
 /** The addon, loaded on first use. */
 export const native: Addon = load();
+if (process.env.GST_WEBRTC_NODE_CALL_STATS === '1') enableNativeCallStats();
