@@ -8,6 +8,12 @@
 
 #include "object.h"
 
+// Attributes of the classes' methods and accessors: writable and configurable,
+// so that the benchmarks can wrap them to time each call (lib/core/native.ts,
+// enableNativeCallStats). napi_default would make them read-only.
+constexpr napi_property_attributes kMethod = static_cast<napi_property_attributes>(napi_writable | napi_configurable);
+constexpr napi_property_attributes kAccessor = napi_configurable;
+
 inline std::string StringArg(const Napi::Value& value, const char* what) {
   if (!value.IsString()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected a string");
   return value.As<Napi::String>().Utf8Value();

@@ -1,19 +1,20 @@
 #include "object.h"
 
 #include "addon.h"
+#include "args.h"
 #include "gst_error.h"
 #include "value.h"
 
 void NativeObject::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function constructor = DefineClass(env, "NativeObject",
                                            {
-                                               InstanceMethod<&NativeObject::Get>("get"),
-                                               InstanceMethod<&NativeObject::Set>("set"),
-                                               InstanceMethod<&NativeObject::PropertyNames>("propertyNames"),
-                                               InstanceMethod<&NativeObject::Is>("is"),
-                                               InstanceAccessor<&NativeObject::TypeName>("typeName"),
-                                               InstanceAccessor<&NativeObject::Name>("name"),
-                                               InstanceAccessor<&NativeObject::FactoryName>("factoryName"),
+                                               InstanceMethod<&NativeObject::Get>("get", kMethod),
+                                               InstanceMethod<&NativeObject::Set>("set", kMethod),
+                                               InstanceMethod<&NativeObject::PropertyNames>("propertyNames", kMethod),
+                                               InstanceMethod<&NativeObject::Is>("is", kMethod),
+                                               InstanceAccessor<&NativeObject::TypeName>("typeName", kAccessor),
+                                               InstanceAccessor<&NativeObject::Name>("name", kAccessor),
+                                               InstanceAccessor<&NativeObject::FactoryName>("factoryName", kAccessor),
                                            });
   AddonData::Of(env)->objectConstructor = Napi::Persistent(constructor);
   exports.Set("NativeObject", constructor);

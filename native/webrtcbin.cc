@@ -6,6 +6,7 @@
 #include <string>
 
 #include "addon.h"
+#include "args.h"
 #include "data_channel.h"
 #include "gst_error.h"
 #include "object.h"
@@ -117,19 +118,19 @@ void LeaveNull(GstElement* webrtcbin) {
 void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function constructor = DefineClass(env, "NativeWebRtcBin",
                                            {
-                                               InstanceAccessor<&NativeWebRtcBin::Id>("id"),
-                                               InstanceMethod<&NativeWebRtcBin::CreateOffer>("createOffer"),
-                                               InstanceMethod<&NativeWebRtcBin::CreateAnswer>("createAnswer"),
-                                               InstanceMethod<&NativeWebRtcBin::SetLocalDescription>("setLocalDescription"),
-                                               InstanceMethod<&NativeWebRtcBin::SetRemoteDescription>("setRemoteDescription"),
-                                               InstanceMethod<&NativeWebRtcBin::AddIceCandidate>("addIceCandidate"),
-                                               InstanceMethod<&NativeWebRtcBin::GetStats>("getStats"),
-                                               InstanceMethod<&NativeWebRtcBin::AddTransceiver>("addTransceiver"),
-                                               InstanceMethod<&NativeWebRtcBin::GetTransceivers>("getTransceivers"),
-                                               InstanceMethod<&NativeWebRtcBin::AddTurnServer>("addTurnServer"),
-                                               InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps"),
-                                               InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel"),
-                                               InstanceMethod<&NativeWebRtcBin::Close>("close"),
+                                               InstanceAccessor<&NativeWebRtcBin::Id>("id", kAccessor),
+                                               InstanceMethod<&NativeWebRtcBin::CreateOffer>("createOffer", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::CreateAnswer>("createAnswer", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::SetLocalDescription>("setLocalDescription", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::SetRemoteDescription>("setRemoteDescription", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::AddIceCandidate>("addIceCandidate", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::GetStats>("getStats", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::AddTransceiver>("addTransceiver", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::GetTransceivers>("getTransceivers", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::AddTurnServer>("addTurnServer", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::Close>("close", kMethod),
                                            });
   AddonData::Of(env)->webRtcBinConstructor = Napi::Persistent(constructor);
   exports.Set("NativeWebRtcBin", constructor);

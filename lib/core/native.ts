@@ -188,13 +188,17 @@ function record(name: string, ms: number): void {
   if (ms > stat.maxMs) stat.maxMs = ms;
 }
 
+/** Methods whose first argument names what they touch (a property): recorded per argument, e.g. `NativeObject.get(local-description)`. */
+const BY_FIRST_ARGUMENT = new Set(['NativeObject.get', 'NativeObject.set']);
+
 function timed<F extends (...args: never[]) => unknown>(name: string, fn: F): F {
+  const byArgument = BY_FIRST_ARGUMENT.has(name);
   return function (this: unknown, ...args: Parameters<F>) {
     const start = performance.now();
     try {
       return fn.apply(this, args);
     } finally {
-      record(name, performance.now() - start);
+      record(byArgument ? `${name}(${String(args[0])})` : name, performance.now() - start);
     }
   } as F;
 }
