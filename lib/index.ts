@@ -5,6 +5,7 @@ export { Track } from './core/track.js';
 export { RtpTransceiver } from './core/transceiver.js';
 export { DataChannel, type DataChannelEvents, type DataChannelInit, type DataChannelState } from './core/data-channel.js';
 export { GstError, InvalidStateError, MissingDependencyError, OperationError, type GstErrorDetails } from './core/errors.js';
+export { ERROR_DOMAIN, ErrorCode, hasErrorCode } from './core/error-codes.js';
 export type { RtcStats, RtcStatsReport } from './core/stats.js';
 export type { ListenerErrorEvent } from './core/safe-emitter.js';
 export type * from './core/types.js';
