@@ -1,5 +1,6 @@
 // Figure 5: does the binding keep Node's event loop responsive? p99 event-loop
 // delay while 50 viewers negotiate at once, and while they stream.
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 import { nativeCallStats, type NativeCallStat } from '../lib/core/native.js';
@@ -10,6 +11,20 @@ import { round } from './support/stats.js';
 /** The sampling interval of the delay monitor, in milliseconds. */
 const RESOLUTION_MS = 10;
 
+/**
+ * The JS thread's scheduler counters (Linux schedstat of the main thread): time
+ * on a CPU and time runnable but waiting for one, in ms. On a loaded machine the
+ * second is what stalls the loop without any call blocking.
+ */
+function jsThreadSchedule(): { cpuMs: number; waitMs: number } {
+  try {
+    const [cpuNs, waitNs] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { cpuMs: cpuNs / 1e6, waitMs: waitNs / 1e6 };
+  } catch {
+    return { cpuMs: NaN, waitMs: NaN };
+  }
+}
+
 /** The native calls made between two snapshots of nativeCallStats(): count and total are differences; max is over the whole run so far. */
 function callsSince(before: NativeCallStat[]): NativeCallStat[] {
   const earlier = new Map(before.map((stat) => [stat.name, stat]));
@@ -19,7 +34,14 @@ function callsSince(before: NativeCallStat[]): NativeCallStat[] {
     .sort((a, b) => b.totalMs - a.totalMs);
 }
 
-function row(phase: string, viewers: number, seconds: number, histogram: IntervalHistogram, calls: NativeCallStat[]): Row {
+function row(
+  phase: string,
+  viewers: number,
+  seconds: number,
+  histogram: IntervalHistogram,
+  calls: NativeCallStat[],
+  schedule: { cpuMs: number; waitMs: number },
+): Row {
   // The histogram records the whole interval between samples; the delay is what exceeds the sampling interval.
   const delayMs = (ns: number) => round(Math.max(0, ns / 1e6 - RESOLUTION_MS), 2);
   // Native methods only; `event:*` entries are event delivery, listeners included.
@@ -36,6 +58,8 @@ function row(phase: string, viewers: number, seconds: number, histogram: Interva
     nativeCalls: methods.reduce((sum, call) => sum + call.count, 0),
     nativeMs: round(methods.reduce((sum, call) => sum + call.totalMs, 0), 1),
     slowestCall: slowest === null ? null : `${slowest.name} ${round(slowest.maxMs, 2)} ms`,
+    jsCpuMs: round(schedule.cpuMs, 0),
+    jsWaitMs: round(schedule.waitMs, 0),
   };
 }
 
@@ -43,6 +67,7 @@ function row(phase: string, viewers: number, seconds: number, histogram: Interva
 async function monitored(phase: string, viewers: number, work: () => Promise<void>): Promise<{ row: Row; calls: NativeCallStat[] }> {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   const before = nativeCallStats();
+  const scheduleBefore = jsThreadSchedule();
   const start = performance.now();
   histogram.enable();
   try {
@@ -51,7 +76,9 @@ async function monitored(phase: string, viewers: number, work: () => Promise<voi
     histogram.disable();
   }
   const calls = callsSince(before);
-  return { row: row(phase, viewers, (performance.now() - start) / 1000, histogram, calls), calls };
+  const scheduleAfter = jsThreadSchedule();
+  const schedule = { cpuMs: scheduleAfter.cpuMs - scheduleBefore.cpuMs, waitMs: scheduleAfter.waitMs - scheduleBefore.waitMs };
+  return { row: row(phase, viewers, (performance.now() - start) / 1000, histogram, calls, schedule), calls };
 }
 
 /** Figure 5. */
@@ -91,7 +118,9 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
       `monitor's timer ran (the recorded interval minus the ${RESOLUTION_MS} ms sampling interval), so it shows how long JS work ` +
       `(event dispatch, SDP handling, the benchmark's own polling) held the loop. With few samples (a short phase) p99 is close to the maximum. ` +
       `Every native method is timed on the JS thread (lib/core/native.ts, enableNativeCallStats): calls, their total time and the ` +
-      `longest single call per phase; \`phaseCalls\` in latest.json lists each phase's slowest calls.`,
+      `longest single call per phase; \`phaseCalls\` in latest.json lists each phase's slowest calls. ` +
+      `The JS thread's time on a CPU and its time runnable but waiting for one come from its Linux schedstat: on a machine ` +
+      `whose cores are busy, the loop stalls for the second reason without any call blocking.`,
     columns: [
       { key: 'phase', label: 'Phase' },
       { key: 'viewers', label: 'Viewers' },
@@ -103,6 +132,8 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
       { key: 'nativeCalls', label: 'Native calls' },
       { key: 'nativeMs', label: 'JS-thread ms in them' },
       { key: 'slowestCall', label: 'Longest single call' },
+      { key: 'jsCpuMs', label: 'JS thread on CPU (ms)' },
+      { key: 'jsWaitMs', label: 'JS thread waiting for a CPU (ms)' },
     ],
     rows,
     phaseCalls,
