@@ -170,6 +170,8 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::AddElement>("addElement", kMethod),
                                                InstanceMethod<&NativePipeline::RemoveElement>("removeElement", kMethod),
                                                InstanceMethod<&NativePipeline::Link>("link", kMethod),
+                                               InstanceMethod<&NativePipeline::AcceptsCurrentCaps>("acceptsCurrentCaps", kMethod),
+                                               InstanceMethod<&NativePipeline::Unlink>("unlink", kMethod),
                                                InstanceMethod<&NativePipeline::SyncState>("syncState", kMethod),
                                                InstanceMethod<&NativePipeline::UnblockPad>("unblockPad", kMethod),
                                                InstanceMethod<&NativePipeline::SendEos>("sendEos", kMethod),
@@ -423,22 +425,35 @@ void NativePipeline::Link(const Napi::CallbackInfo& info) {
   if (srcPad == nullptr) srcPad = gst_element_get_compatible_pad(GST_ELEMENT(src), sinkPad, nullptr);
   if (sinkPad == nullptr) sinkPad = gst_element_get_compatible_pad(GST_ELEMENT(sink), srcPad, nullptr);
   GstPadLinkReturn result = (srcPad != nullptr && sinkPad != nullptr) ? gst_pad_link(srcPad, sinkPad) : GST_PAD_LINK_NOFORMAT;
-  // gst_pad_link() only intersects what the pads' caps queries return, which a
-  // ghost pad can answer loosely; a source that already has caps (an incoming
-  // track) must have them accepted, or the mismatch shows up later as not-negotiated.
-  GstCaps* current = (result == GST_PAD_LINK_OK) ? gst_pad_get_current_caps(srcPad) : nullptr;
-  if (current != nullptr) {
-    if (!gst_pad_query_accept_caps(sinkPad, current)) {
-      gst_pad_unlink(srcPad, sinkPad);
-      result = GST_PAD_LINK_NOFORMAT;
-    }
-    gst_caps_unref(current);
-  }
   std::string what = std::string(GST_OBJECT_NAME(src)) + " to " + GST_OBJECT_NAME(sink);
   if (srcPad != nullptr) gst_object_unref(srcPad);
   if (sinkPad != nullptr) gst_object_unref(sinkPad);
   if (GST_PAD_LINK_FAILED(result))
     throw MakeGstError(env, "cannot link " + what + ": " + gst_pad_link_get_name(result), ErrorCode::LinkFailed);
+}
+
+// acceptsCurrentCaps(srcPad, sinkPad) -> whether the sink pad accepts the caps the
+// source pad already has (true when it has none yet). gst_pad_link() only
+// intersects what the pads' caps queries return, which a ghost pad can answer
+// loosely; lib/core/track.ts checks an incoming track's caps with this after
+// linking. A query, answered by the elements without waiting for data.
+Napi::Value NativePipeline::AcceptsCurrentCaps(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef src = PadArg(info[0], "acceptsCurrentCaps");
+  ObjectRef sink = PadArg(info[1], "acceptsCurrentCaps");
+  GstCaps* current = gst_pad_get_current_caps(GST_PAD(src.get()));
+  if (current == nullptr) return Napi::Boolean::New(info.Env(), true);
+  const bool accepted = gst_pad_query_accept_caps(GST_PAD(sink.get()), current);
+  gst_caps_unref(current);
+  return Napi::Boolean::New(info.Env(), accepted);
+}
+
+// unlink(srcPad, sinkPad): undoes a link. Idempotent.
+void NativePipeline::Unlink(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef src = PadArg(info[0], "unlink");
+  ObjectRef sink = PadArg(info[1], "unlink");
+  gst_pad_unlink(GST_PAD(src.get()), GST_PAD(sink.get()));
 }
 
 // syncState(element) -> operation id. Starts the element (unlocking its state)

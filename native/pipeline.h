@@ -54,6 +54,8 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   Napi::Value AddElement(const Napi::CallbackInfo& info);
   Napi::Value RemoveElement(const Napi::CallbackInfo& info);
   void Link(const Napi::CallbackInfo& info);
+  Napi::Value AcceptsCurrentCaps(const Napi::CallbackInfo& info);
+  void Unlink(const Napi::CallbackInfo& info);
   Napi::Value SyncState(const Napi::CallbackInfo& info);
   Napi::Value UnblockPad(const Napi::CallbackInfo& info);
   Napi::Value SendEos(const Napi::CallbackInfo& info);

@@ -7,6 +7,8 @@
 // a held-back pad flow) runs on the pipeline's native control thread, in call
 // order, and returns a Promise. What only creates, finds or links objects
 // returns at once. Watches on pads end themselves: each returns a Disposable.
+import { ERROR_DOMAIN, ErrorCode } from './error-codes.js';
+import { GstError } from './errors.js';
 import type { NativeObject, NativePipeline } from './native.js';
 import { pipelineHandle, type Disposable, type PipelineHandle } from './pipeline-handle.js';
 
@@ -63,6 +65,24 @@ export class Branches {
   /** Links elements or pads, in any combination. @throws GstError when they cannot be linked. */
   link(src: NativeObject, sink: NativeObject): void {
     this.native.link(src, sink);
+  }
+
+  /**
+   * Links a source pad that already carries caps (an incoming track) to an
+   * element's sink pad, and checks that the element accepts those caps:
+   * linking alone only intersects what the pads' caps queries return, which a
+   * bin's ghost pad can answer loosely, and the mismatch would show up later as
+   * not-negotiated. @throws GstError (LinkFailed) when the caps are refused.
+   */
+  linkWithCaps(srcPad: NativeObject, sink: NativeObject, sinkPadName = 'sink'): void {
+    this.native.link(srcPad, sink);
+    const sinkPad = this.native.getPad(sink, sinkPadName);
+    if (sinkPad === null || this.native.acceptsCurrentCaps(srcPad, sinkPad)) return;
+    this.native.unlink(srcPad, sinkPad);
+    throw new GstError(`cannot link ${srcPad.name ?? 'the track'} to ${sink.name ?? 'the branch'}: its caps are refused`, {
+      domain: ERROR_DOMAIN,
+      code: ErrorCode.LinkFailed,
+    });
   }
 
   /** Removes a bin's ghost pad (a source bin whose first link is dynamic). */

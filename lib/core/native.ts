@@ -79,6 +79,10 @@ export interface NativePipeline {
   /** Operation id: stops the element and removes it from its bin. */
   removeElement(element: NativeObject): number;
   link(src: NativeObject, sink: NativeObject): void;
+  /** Whether the sink pad accepts the caps the source pad already has (true when it has none). */
+  acceptsCurrentCaps(srcPad: NativeObject, sinkPad: NativeObject): boolean;
+  /** Undoes a link between two pads. Idempotent. */
+  unlink(srcPad: NativeObject, sinkPad: NativeObject): void;
   /** Operation id: starts the element at its parent's state; `done.error` if it cannot. */
   syncState(element: NativeObject): number;
   /** Operation id: lets a held-back incoming track flow. */

@@ -82,7 +82,7 @@ export class Track {
       throw withInstallHint(error);
     }
     try {
-      branches.link(this.pad, bin);
+      branches.linkWithCaps(this.pad, bin);
       if (downstream !== undefined) branches.link(bin, downstream.native);
       // The pipeline's own error event reports the branch's errors; its flow return is contained.
       if (isolate) branches.isolateFlow(branches.pad(bin, 'sink')!, () => undefined);
