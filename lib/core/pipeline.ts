@@ -4,7 +4,7 @@ import { withInstallHint } from './missing-dependency.js';
 import type { BusEvent, NativeObject, ProblemData, StateChangeResult, StateName } from './native.js';
 import { PipelineHandle, registerPipelineHandle } from './pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { WebRtcBin } from './webrtcbin.js';
+import type { WebRtcBin } from './webrtcbin.js';
 
 /** GStreamer's element states, by their short names. */
 export type PipelineState = StateName;
@@ -20,6 +20,15 @@ export interface PipelineEvents extends ListenerErrorEvent {
   statechange: [state: PipelineState, previous: PipelineState];
   /** close() ran. */
   close: [];
+}
+
+/** How a webrtcbin element becomes a WebRtcBin (webrtcbin.ts registers it: pipeline.ts does not import webrtcbin.ts at runtime). */
+type WebRtcBinAttacher = (pipeline: Pipeline, element: NativeObject) => WebRtcBin;
+let attachWebRtcBin: WebRtcBinAttacher | undefined;
+
+/** @internal Called once by webrtcbin.ts. Keeps the two modules free of an import cycle. */
+export function registerWebRtcBinAttacher(attach: WebRtcBinAttacher): void {
+  attachWebRtcBin = attach;
 }
 
 interface StateWaiter {
@@ -219,7 +228,8 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   }
 
   private attachWebRtcBin(element: NativeObject): WebRtcBin {
-    const webrtcbin = WebRtcBin.attach(this, element);
+    if (attachWebRtcBin === undefined) throw new TypeError('WebRtcBin is not loaded: import it from the package, not from lib/core/pipeline alone');
+    const webrtcbin = attachWebRtcBin(this, element);
     this.webrtcbins.set(element.name ?? '', webrtcbin);
     return webrtcbin;
   }

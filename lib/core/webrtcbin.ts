@@ -6,7 +6,7 @@ import { GstError, InvalidStateError } from './errors.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
 import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids } from './sdp.js';
@@ -531,3 +531,5 @@ function dataChannelOptions(init: DataChannelInit): Record<string, unknown> {
   if (options.negotiated === true && id === undefined) throw new TypeError('a negotiated data channel needs an id');
   return options;
 }
+
+registerWebRtcBinAttacher((pipeline, element) => WebRtcBin.attach(pipeline, element));
