@@ -1,6 +1,8 @@
 // The JS thread never waits on GStreamer: state changes and teardown run on the
 // pipeline's native control thread while the event loop keeps turning.
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -103,5 +105,29 @@ describe('control thread', () => {
     expect(p.state).toBe('playing');
     // Down to ready on the way to null (the bus is flushed below ready), then up again.
     expect(states).toEqual(['paused', 'ready', 'ready', 'paused', 'playing']);
+  });
+
+  it('closes a WebRtcBin whose own thread is stuck, and the process still exits on its own', async () => {
+    // A child process: a stuck webrtcbin stays stuck until the process ends.
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(__dirname, 'fixtures/wedged-webrtcbin-exits.cjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the process did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, 30_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+    expect(run.code).toBe(0);
+    // close() returned, and rejected the offer webrtcbin never answered.
+    expect(run.stdout).toMatch(/^closed\noffer: InvalidStateError\n$/m);
+    // Nothing but the note that a stuck pipeline was left behind at exit (if webrtcbin got stuck).
+    expect(run.stderr).toMatch(/^(gst-webrtc-node: 1 pipeline\(s\) did not stop within \d+ ms; exiting without them\n)?$/);
   });
 });
