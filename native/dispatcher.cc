@@ -50,7 +50,12 @@ void Dispatcher::CallJs(Napi::Env env, Napi::Function callback, Dispatcher*, Eve
     } catch (const Napi::Error& error) {
       // The TypeScript dispatcher catches listener errors itself; reaching this is a bug
       // in the library, so make it an uncaught exception rather than lose it.
-      error.ThrowAsJavaScriptException();
+      // While the environment is torn down JS cannot run and even throwing fails:
+      // then there is nobody left to tell.
+      try {
+        error.ThrowAsJavaScriptException();
+      } catch (const Napi::Error&) {
+      }
     }
   }
   delete event;

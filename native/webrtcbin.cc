@@ -316,6 +316,9 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   GstStructure* structure = gst_structure_copy(static_cast<const GstStructure*>(g_value_get_boxed(&options)));
   g_value_unset(&options);
   gst_structure_set_name(structure, "application/data-channel");
+  // webrtcbin refuses data channels (with a CRITICAL) while in NULL, which is where
+  // a pipeline that has not played yet keeps it; READY is enough and costs no I/O.
+  if (GST_STATE(webrtcbin_) == GST_STATE_NULL) gst_element_set_state(webrtcbin_, GST_STATE_READY);
   GObject* channel = nullptr;
   g_signal_emit_by_name(webrtcbin_, "create-data-channel", info[0].As<Napi::String>().Utf8Value().c_str(), structure, &channel);
   gst_structure_free(structure);
