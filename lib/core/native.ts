@@ -32,6 +32,8 @@ export interface NativePipeline {
   removeElement(element: NativeObject): void;
   link(src: NativeObject, sink: NativeObject): void;
   syncState(element: NativeObject): void;
+  /** Holds the data flowing through a src pad until unblockPad(). */
+  blockPad(pad: NativeObject): void;
   unblockPad(pad: NativeObject): void;
   sendEos(): boolean;
   recalculateLatency(): void;
@@ -76,6 +78,8 @@ export interface NativeWebRtcBin {
   addTurnServer(uri: string): boolean;
   /** How many linked sink pads have no caps yet. */
   pendingSinkCaps(): number;
+  /** The sink pads, each with the src pad linked to it. */
+  sinkPads(): { pad: NativeObject; peer: NativeObject | null }[];
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }

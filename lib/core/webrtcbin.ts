@@ -112,9 +112,14 @@ const ATTACH = Symbol('attach');
 export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The pipeline this webrtcbin lives in. */
   readonly pipeline: Pipeline;
-  /** The webrtcbin element, for properties this class does not wrap. */
-  readonly element: Element;
-  private readonly native: NativeWebRtcBin;
+  private currentElement!: Element;
+  private native!: NativeWebRtcBin;
+  /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
+  private turnServers: string[] = [];
+  /** Transceivers made by addTransceiver(), which a replacement element must have too. */
+  private readonly addedTransceivers: RtpTransceiver[] = [];
+  /** A local re-offer that webrtcbin has not seen yet: applied together with its answer (see applyDescription). */
+  private deferredOffer: string | null = null;
   private readonly ownsPipeline: boolean;
   private readonly pending = new Map<number, PendingReply>();
   private readonly channels = new Set<DataChannel>();
@@ -123,7 +128,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** webrtcbin asked for negotiation and nobody has been told yet (see announceNegotiation). */
   private negotiationWanted = false;
   private readonly capsWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private states: Record<StateProperty, string>;
+  private states!: Record<StateProperty, string>;
   /** The operations chain: the tail of the operations queued so far, and how many have not finished. */
   private chainTail: Promise<void> = Promise.resolve();
   private queuedOperations = 0;
@@ -163,27 +168,17 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const settings = attached === undefined || attached.configure === true ? checkOptions(options) : undefined;
     const { pipeline, element } = attached ?? createStandalone(options.name);
     this.pipeline = pipeline;
-    this.element = new Element(element, this);
     this.ownsPipeline = attached === undefined;
     try {
-      disableUpnp(element);
-      if (settings !== undefined) this.configure(settings);
-      this.native = new native.NativeWebRtcBin(pipeline.native, element);
-      for (const uri of settings?.iceServers.turn ?? []) {
-        if (!this.native.addTurnServer(uri)) throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
-      }
+      if (settings !== undefined) configure(element, settings);
+      this.turnServers = settings?.iceServers.turn ?? [];
+      this.bind(element);
     } catch (error) {
       if (this.ownsPipeline) pipeline.close();
       throw error;
     }
-    pipeline.registerTarget(this.native.id, (type, data) => this.onNativeEvent(type, data));
     // EventEmitter's own event, outside the typed event map.
     EventEmitter.prototype.on.call(this, 'newListener', (event: string) => event === 'negotiationneeded' && this.announceNegotiationSoon());
-    this.states = {
-      'connection-state': this.element.get('connection-state') as string,
-      'ice-connection-state': this.element.get('ice-connection-state') as string,
-      'ice-gathering-state': this.element.get('ice-gathering-state') as string,
-    };
     if (this.ownsPipeline) {
       pipeline.adoptWebRtcBin(this);
       // Errors surface as the pipeline's `error` event; nothing to await here.
@@ -191,11 +186,30 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
   }
 
-  private configure(settings: ReturnType<typeof checkOptions>): void {
-    this.element.set('bundle-policy', settings.bundlePolicy);
-    this.element.set('ice-transport-policy', settings.iceTransportPolicy);
-    if (settings.latency !== undefined) this.element.set('latency', settings.latency);
-    if (settings.iceServers.stun !== undefined) this.element.set('stun-server', settings.iceServers.stun);
+  /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
+  private bind(element: NativeObject): void {
+    disableUpnp(element);
+    const bound = new native.NativeWebRtcBin(this.pipeline.native, element);
+    for (const uri of this.turnServers) {
+      if (!bound.addTurnServer(uri)) {
+        bound.close();
+        throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
+      }
+    }
+    this.native = bound;
+    this.currentElement = new Element(element, this);
+    this.pipeline.registerTarget(bound.id, (type, data) => this.onNativeEvent(type, data));
+    this.isolateInputs();
+    this.states = {
+      'connection-state': element.get('connection-state') as string,
+      'ice-connection-state': element.get('ice-connection-state') as string,
+      'ice-gathering-state': element.get('ice-gathering-state') as string,
+    };
+  }
+
+  /** The webrtcbin element, for properties this class does not wrap. (A rollback before the first negotiation replaces it.) */
+  get element(): Element {
+    return this.currentElement;
   }
 
   /** The element's name. */
@@ -365,6 +379,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? transceiverCaps(kindOrCaps) : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
     const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    this.addedTransceivers.push(transceiver);
     this.announceNegotiationSoon();
     return transceiver;
   }
@@ -391,6 +406,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.pipeline.remove(branch);
       throw error;
     }
+    this.isolateInputs();
     this.announceNegotiationSoon(); // once the branch's caps reach webrtcbin
     return branch;
   }
@@ -470,21 +486,32 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (!ALLOWED[side][type].includes(this.signaling)) {
       throw new InvalidStateError(`a ${side} ${type} cannot be set in signaling state ${this.signaling}`);
     }
-    if (side === 'local') {
-      // Candidates gathered for this description reach JS only after it has resolved, as in browsers.
-      this.heldEvents ??= [];
-      try {
-        await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, description.sdp));
-      } catch (error) {
-        this.releaseHeldEvents();
-        throw error;
-      }
+    if (side === 'local' && type === 'offer' && this.currentRemote !== null) {
+      // A re-offer reaches webrtcbin with its answer, so that it can still be rolled
+      // back (webrtcbin 1.22 has no rollback). Its transports exist already, so
+      // nothing waits for it: no new candidates are gathered for a bundled re-offer.
+      this.deferredOffer = description.sdp;
+    } else if (side === 'local') {
+      await this.applyLocal(type, description.sdp);
     } else {
+      if (this.deferredOffer !== null && type !== 'offer') {
+        await this.applyLocal('offer', this.deferredOffer);
+        this.deferredOffer = null;
+      }
       const sdp = normalizeRemoteSdp(description.sdp);
       await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
     }
     this.recordDescription(side, { type, sdp: description.sdp });
-    if (side === 'local') queueMicrotask(() => this.releaseHeldEvents());
+  }
+
+  /** set-local-description; candidates gathered for it reach JS only after it has resolved, as in browsers. */
+  private async applyLocal(type: Exclude<SdpType, 'rollback'>, sdp: string): Promise<void> {
+    this.heldEvents ??= [];
+    try {
+      await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
+    } finally {
+      queueMicrotask(() => this.releaseHeldEvents());
+    }
   }
 
   /** W3C "set the RTCSessionDescription": the descriptions and the signaling state after one was applied. */
@@ -524,7 +551,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private async rollback(side: 'local' | 'remote'): Promise<void> {
     const allowed: SignalingState[] = side === 'local' ? ['have-local-offer', 'have-local-pranswer'] : ['have-remote-offer', 'have-remote-pranswer'];
     if (!allowed.includes(this.signaling)) throw new InvalidStateError(`a ${side} rollback cannot be done in signaling state ${this.signaling}`);
-    await this.rollbackElement();
+    await this.rollbackElement(side);
     if (side === 'local') this.pendingLocal = null;
     else this.pendingRemote = null;
     this.updateMids();
@@ -532,9 +559,86 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.dispatch('signalingstatechange', 'stable');
   }
 
-  /** Brings webrtcbin itself back to the state before the pending description. */
-  private async rollbackElement(): Promise<void> {
-    throw new OperationError('rollback is not supported with GStreamer 1.22 webrtcbin');
+  /**
+   * Brings webrtcbin itself back to where it was before the pending offer.
+   * webrtcbin 1.22 cannot roll back, so: a local re-offer was never given to it
+   * (see applyDescription) and is simply dropped; before the first negotiation
+   * has completed, nothing negotiated can be lost, and the element is replaced by
+   * a fresh one with the same settings, transceivers, linked media and data
+   * channels. A remote re-offer, once applied, cannot be undone.
+   */
+  private async rollbackElement(side: 'local' | 'remote'): Promise<void> {
+    if (side === 'local' && this.deferredOffer !== null) {
+      this.deferredOffer = null;
+      return;
+    }
+    if (this.currentRemote !== null) {
+      throw new OperationError("GStreamer 1.22's webrtcbin cannot roll back a remote offer once a negotiation has completed");
+    }
+    this.replaceElement();
+  }
+
+  /** Swaps in a fresh webrtcbin element, as the old one was before any description (see rollbackElement). */
+  private replaceElement(): void {
+    const pipeline = this.pipeline.native;
+    const old = this.element.native;
+    const settings = REPLACED_PROPERTIES.map((property) => [property, old.get(property)] as const);
+    const links = this.native.sinkPads().flatMap(({ pad, peer }) => {
+      if (peer === null) return [];
+      const transceiver = pad.get('transceiver') as NativeObject | null;
+      return [{ name: pad.name!, peer, direction: transceiver?.get('direction') ?? null }];
+    });
+    // Media from a pipeline description links straight into webrtcbin: its source
+    // would stop (see isolateInputs). Refuse before anything changes.
+    const unguarded = links.find((link) => !link.peer.is('GstGhostPad'));
+    if (unguarded !== undefined) {
+      throw new OperationError(
+        `a rollback before the first negotiation needs a fresh webrtcbin (GStreamer 1.22 cannot roll back), and ${unguarded.peer.name} is linked into it directly; add media with addTrack() to make this WebRtcBin able to roll back`,
+      );
+    }
+    const added = this.addedTransceivers.map((transceiver) => ({ transceiver, direction: transceiver.direction, caps: transceiver.codecPreferences }));
+    const channels = [...this.channels].map((channel) => ({ channel, label: channel.label, options: channelInit(channel) }));
+    // The media linked to it waits while the element is swapped, rather than fail
+    // as not-linked; a buffer inside the old element returns OK (see isolateInputs).
+    for (const link of links) pipeline.blockPad(link.peer);
+    // Forget the old element: none of its events or replies concern us any more.
+    this.native.close();
+    this.pipeline.unregisterTarget(this.native.id);
+    this.events.length = 0;
+    this.heldEvents = null;
+    for (const [id] of this.pending) this.settle(id, 'rolled back', null, new InvalidStateError('a rollback replaced the webrtcbin'));
+    const name = old.name ?? undefined;
+    pipeline.removeElement(old);
+    const element = pipeline.addElement('webrtcbin', name);
+    for (const [property, value] of settings) if (value !== null && value !== undefined) element.set(property, value);
+    this.bind(element);
+    for (const link of links) {
+      const pad = pipeline.requestPad(element, link.name);
+      pipeline.link(link.peer, pad);
+      if (link.direction !== null) (pad.get('transceiver') as NativeObject | null)?.set('direction', link.direction);
+    }
+    for (const { transceiver, direction, caps } of added) transceiver.rebind(this.native.addTransceiver(direction, caps));
+    for (const { channel, label, options } of channels) {
+      const created = this.native.createDataChannel(label, options);
+      channel.rebind(created.channel, created.target, element);
+    }
+    pipeline.syncState(element);
+    this.isolateInputs();
+    for (const link of links) pipeline.unblockPad(link.peer);
+  }
+
+  /**
+   * A branch linked into webrtcbin (addTrack's, a fan-out viewer's) never sees
+   * its failures: what webrtcbin returns, flushing included, reaches the branch
+   * as OK. Before negotiation webrtcbin holds the first buffer in a pad block;
+   * when a rollback replaces the element that buffer returns flushing, which
+   * would stop the branch's source for good. And one refused stream does not stop
+   * the others.
+   */
+  private isolateInputs(): void {
+    for (const { peer } of this.native.sinkPads()) {
+      if (peer?.is('GstGhostPad') === true) this.pipeline.native.isolateFlow(peer);
+    }
   }
 
   /**
@@ -707,6 +811,27 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const sdpMid = this.localMids[sdpMLineIndex] ?? null;
     this.dispatch('icecandidate', { candidate, sdpMLineIndex, sdpMid });
   }
+}
+
+/** The webrtcbin settings a replacement element takes over (see replaceElement). */
+const REPLACED_PROPERTIES = ['bundle-policy', 'ice-transport-policy', 'latency', 'stun-server', 'turn-server'];
+
+/** The createDataChannel() options a channel was made with. */
+function channelInit(channel: DataChannel): Record<string, unknown> {
+  return dataChannelOptions({
+    ordered: channel.ordered,
+    protocol: channel.protocol,
+    ...(channel.maxPacketLifeTime !== null ? { maxPacketLifeTime: channel.maxPacketLifeTime } : {}),
+    ...(channel.maxRetransmits !== null ? { maxRetransmits: channel.maxRetransmits } : {}),
+    ...(channel.negotiated ? { negotiated: true, id: channel.id ?? undefined } : {}),
+  });
+}
+
+function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOptions>): void {
+  webrtcbin.set('bundle-policy', settings.bundlePolicy);
+  webrtcbin.set('ice-transport-policy', settings.iceTransportPolicy);
+  if (settings.latency !== undefined) webrtcbin.set('latency', settings.latency);
+  if (settings.iceServers.stun !== undefined) webrtcbin.set('stun-server', settings.iceServers.stun);
 }
 
 /**
