@@ -24,6 +24,7 @@ import type {
   PeerConnectionState,
   SdpType,
   SessionDescription,
+  SessionDescriptionInit,
   SignalingState,
   TransceiverDirection,
 } from './types.js';
@@ -132,9 +133,6 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The operations chain: the tail of the operations queued so far, and how many have not finished. */
   private chainTail: Promise<void> = Promise.resolve();
   private queuedOperations = 0;
-  /** Native events waiting for their own task (see onNativeEvent). */
-  private readonly events: NativeEvent[] = [];
-  private deliveryScheduled = false;
   /** Candidate and gathering events that arrived while setLocalDescription ran: delivered once it has resolved. */
   private heldEvents: NativeEvent[] | null = null;
   /** W3C signaling state and descriptions, kept here as the operations apply them (never read back from webrtcbin). */
@@ -293,7 +291,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * browsers do; `{ type: 'rollback' }` discards a local offer.
    * @throws TypeError for malformed input; InvalidStateError when the type does not fit the signaling state.
    */
-  setLocalDescription(description?: Partial<SessionDescription>): Promise<void> {
+  setLocalDescription(description?: SessionDescriptionInit): Promise<void> {
     if (this.closed) return Promise.reject(new InvalidStateError('the WebRtcBin is closed'));
     let checked: ReturnType<typeof checkDescription> | undefined;
     try {
@@ -322,7 +320,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * `{ type: 'rollback' }` discards a remote offer.
    * @throws TypeError for malformed input; InvalidStateError when the type does not fit the signaling state.
    */
-  setRemoteDescription(description: SessionDescription): Promise<void> {
+  setRemoteDescription(description: SessionDescriptionInit): Promise<void> {
     if (this.closed) return Promise.reject(new InvalidStateError('the WebRtcBin is closed'));
     let checked: ReturnType<typeof checkDescription>;
     try {
@@ -434,7 +432,6 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const closedError = new InvalidStateError('the WebRtcBin was closed');
     for (const [id] of this.pending) this.settle(id, 'closed', null, closedError);
     for (const waiter of this.capsWaiters.splice(0)) waiter.reject(closedError);
-    this.events.length = 0;
     this.heldEvents = null;
     for (const channel of this.channels) channel.finish();
     if (this.ownsPipeline) this.pipeline.close();
@@ -604,7 +601,6 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     // Forget the old element: none of its events or replies concern us any more.
     this.native.close();
     this.pipeline.unregisterTarget(this.native.id);
-    this.events.length = 0;
     this.heldEvents = null;
     for (const [id] of this.pending) this.settle(id, 'rolled back', null, new InvalidStateError('a rollback replaced the webrtcbin'));
     const name = old.name ?? undefined;
@@ -725,35 +721,16 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     else pending.resolve(reply);
   }
 
-  /**
-   * Native events arrive in order, possibly several in one turn of the event
-   * loop. Browsers deliver each as a task of its own, so promise continuations
-   * (an awaited setLocalDescription, say) run before the next event: the same
-   * is done here with one setImmediate per event.
-   */
   private onNativeEvent(type: string, data: Record<string, unknown> | null): void {
     if (this.isClosed) return;
-    this.events.push({ type, data });
-    this.scheduleDelivery();
+    this.handleEvent({ type, data });
   }
 
-  private scheduleDelivery(): void {
-    if (this.deliveryScheduled || this.events.length === 0) return;
-    this.deliveryScheduled = true;
-    setImmediate(() => {
-      this.deliveryScheduled = false;
-      const event = this.events.shift();
-      if (event !== undefined && !this.isClosed) this.handleEvent(event);
-      this.scheduleDelivery();
-    });
-  }
-
+  /** Delivers what was held while setLocalDescription ran, each as a task of its own, as it would have been. */
   private releaseHeldEvents(): void {
     const held = this.heldEvents;
     this.heldEvents = null;
-    if (held === null || held.length === 0) return;
-    this.events.unshift(...held);
-    this.scheduleDelivery();
+    for (const event of held ?? []) setImmediate(() => this.onNativeEvent(event.type, event.data));
   }
 
   private handleEvent(event: NativeEvent): void {

@@ -33,8 +33,8 @@ const ROLES = new Set<PeerConnectorRole>(['offerer', 'answerer', 'polite', 'impo
  * Drives one WebRtcBin's offer/answer and trickle ICE over a signalling channel:
  * you give it a `send` function and feed it the remote side's messages with
  * handle(). It is the browser's "perfect negotiation" pattern, written once:
- * the WebRtcBin's operations chain keeps every step in order, so a candidate
- * that arrives before its description simply waits for it.
+ * the WebRtcBin's operations chain keeps every step in order, and candidates
+ * that some stacks send before their description are held until it arrives.
  */
 export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
   /** True while this side is making an offer (between negotiationneeded and setLocalDescription). */
@@ -43,6 +43,10 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
   private ignoringOffer = false;
   /** A remote answer is being applied: the signaling state is about to be stable again. */
   private settingRemoteAnswer = false;
+  /** Remote descriptions handed to the WebRtcBin and not yet applied. */
+  private remoteDescriptionsPending = 0;
+  /** Candidates that came before any remote description (some stacks send them first): added after the next one. */
+  private earlyCandidates: (IceCandidate | null)[] = [];
   private isClosed = false;
   private readonly onNegotiationNeeded = () => void this.offer();
   private readonly onIceCandidate = (candidate: IceCandidate | null) => this.post({ type: 'ice', candidate });
@@ -107,6 +111,7 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
     this.isClosed = true;
     this.webrtcbin.off('negotiationneeded', this.onNegotiationNeeded);
     this.webrtcbin.off('icecandidate', this.onIceCandidate);
+    this.earlyCandidates = [];
   }
 
   private post(message: SessionPayload): void {
@@ -137,11 +142,15 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
     if (this.ignoringOffer) return;
     // A polite side's pending offer is rolled back by setRemoteDescription itself.
     this.settingRemoteAnswer = description?.type === 'answer';
+    this.remoteDescriptionsPending++;
     try {
       await this.webrtcbin.setRemoteDescription(description);
     } finally {
       this.settingRemoteAnswer = false;
+      this.remoteDescriptionsPending--;
     }
+    const early = this.earlyCandidates.splice(0);
+    for (const candidate of early) await this.webrtcbin.addIceCandidate(candidate);
     if (description.type === 'offer') {
       await this.webrtcbin.setLocalDescription();
       const answer = this.webrtcbin.localDescription;
@@ -151,6 +160,10 @@ export class PeerConnector extends SafeEmitter<PeerConnectorEvents> {
   }
 
   private async onCandidate(candidate: IceCandidate | null): Promise<void> {
+    if (this.webrtcbin.remoteDescription === null && this.remoteDescriptionsPending === 0 && !this.ignoringOffer) {
+      this.earlyCandidates.push(candidate);
+      return;
+    }
     try {
       await this.webrtcbin.addIceCandidate(candidate);
     } catch (error) {
