@@ -173,6 +173,7 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::AcceptsCurrentCaps>("acceptsCurrentCaps", kMethod),
                                                InstanceMethod<&NativePipeline::Unlink>("unlink", kMethod),
                                                InstanceMethod<&NativePipeline::SyncState>("syncState", kMethod),
+                                               InstanceMethod<&NativePipeline::BlockPad>("blockPad", kMethod),
                                                InstanceMethod<&NativePipeline::UnblockPad>("unblockPad", kMethod),
                                                InstanceMethod<&NativePipeline::SendEos>("sendEos", kMethod),
                                                InstanceMethod<&NativePipeline::SetKeepAlive>("setKeepAlive", kMethod),
@@ -388,19 +389,22 @@ Napi::Value NativePipeline::AddElement(const Napi::CallbackInfo& info) {
   return NativeObject::New(info.Env(), G_OBJECT(element));
 }
 
-// removeElement(element) -> operation id. Stops the element (state NULL, which
-// joins its streaming threads) and removes it from its bin.
+// removeElement(element) -> operation id. Takes the element out of its bin at
+// once (its name is free again and nothing finds it; its pads are unlinked,
+// which does not wait for data), then stops it on the control thread (state
+// NULL joins its streaming threads) and drops it there.
 Napi::Value NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
   SharedObject element = Share(ElementArg(info[0], "element"));
-  return Queue(info.Env(), [element] {
-    GstElement* self = GST_ELEMENT(element.get());
-    GstObject* parent = gst_object_get_parent(GST_OBJECT(self));
-    if (parent == nullptr) return OperationResult{};  // already removed
-    gst_element_set_locked_state(self, TRUE);
-    gst_element_set_state(self, GST_STATE_NULL);
+  GstElement* self = GST_ELEMENT(element.get());
+  GstObject* parent = gst_object_get_parent(GST_OBJECT(self));
+  if (parent != nullptr) {
+    gst_element_set_locked_state(self, TRUE);  // no state change of the pipeline reaches it any more
     gst_bin_remove(GST_BIN(parent), self);
     gst_object_unref(parent);
+  }
+  return Queue(info.Env(), [element] {
+    gst_element_set_state(GST_ELEMENT(element.get()), GST_STATE_NULL);
     return OperationResult{};
   });
 }
@@ -467,6 +471,19 @@ Napi::Value NativePipeline::SyncState(const Napi::CallbackInfo& info) {
     if (gst_element_sync_state_with_parent(self)) return OperationResult{};
     return OperationResult{"", NewGError(ErrorCode::StateChangeFailed, std::string("cannot start ") + GST_OBJECT_NAME(self))};
   });
+}
+
+// blockPad(pad): holds the data flowing through a src pad until unblockPad(), so
+// its peer can be swapped without the upstream branch seeing not-linked.
+void NativePipeline::BlockPad(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef padRef = NativeObject::From(info[0]);
+  GObject* pad = padRef.get();
+  RequireType(info.Env(), pad != nullptr && GST_IS_PAD(pad), "blockPad: expected a pad");
+  if (g_object_get_qdata(pad, BlockProbeQuark()) != nullptr) return;
+  gulong id = gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+                                [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }, nullptr, nullptr);
+  g_object_set_qdata(pad, BlockProbeQuark(), GSIZE_TO_POINTER(id));
 }
 
 // unblockPad(pad) -> operation id. Lets an incoming track's media flow; queued

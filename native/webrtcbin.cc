@@ -129,6 +129,7 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativeWebRtcBin::GetTransceivers>("getTransceivers", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::AddTurnServer>("addTurnServer", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::SinkPads>("sinkPads", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::Close>("close", kMethod),
                                            });
@@ -177,6 +178,28 @@ Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
       &pending);
   gst_iterator_free(pads);
   return Napi::Number::New(info.Env(), pending);
+}
+
+// sinkPads() -> [{ pad, peer }]: the sink pads, each with the src pad linked to it (or null).
+Napi::Value NativeWebRtcBin::SinkPads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  Napi::Array result = Napi::Array::New(env);
+  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(pads, &item) == GST_ITERATOR_OK) {
+    GstPad* pad = GST_PAD(g_value_get_object(&item));
+    GstPad* peer = gst_pad_get_peer(pad);
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("pad", NativeObject::New(env, G_OBJECT(pad)));
+    entry.Set("peer", peer != nullptr ? Napi::Value(NativeObject::New(env, G_OBJECT(peer))) : env.Null());
+    if (peer != nullptr) gst_object_unref(peer);
+    result.Set(result.Length(), entry);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(pads);
+  return result;
 }
 
 NativeWebRtcBin::~NativeWebRtcBin() { Release(); }

@@ -132,7 +132,6 @@ describe('PeerSession', () => {
     await rx.setRemoteDescription(await tx.createOffer().then(async (offer) => (await tx.setLocalDescription(offer), offer)));
     await rx.addIceCandidate({
       candidate: 'candidate:2305140872 1 udp 2113937151 f57cdb03-952f-4975-83e6-bbf4f03b0e65.local 59123 typ host generation 0 ufrag Dww9 network-cost 999',
-      sdpMid: '0',
       sdpMLineIndex: 0,
     });
     const answer = await rx.createAnswer();

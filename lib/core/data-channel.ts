@@ -95,14 +95,14 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
   private openDispatched = false;
   private closingDispatched = false;
   private drainTimer: NodeJS.Timeout | undefined;
-  private readonly subscription: Disposable;
+  private subscription: Disposable;
 
   /** @internal Made by WebRtcBin. */
   constructor(
     private readonly pipeline: Pipeline,
-    /** @internal */ readonly native: NativeObject,
-    private readonly target: number,
-    private readonly webrtcbin: NativeObject,
+    /** @internal */ public native: NativeObject,
+    private target: number,
+    private webrtcbin: NativeObject,
     origin: DataChannelOrigin,
   ) {
     super();
@@ -111,6 +111,18 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     // A remote channel is announced once it is open; a local one starts connecting.
     this.state = this.read('ready-state') === 'open' ? 'open' : 'connecting';
     this.subscription = pipelineHandle(pipeline).subscribe(target, 'data-channel', (event) => this.onNativeEvent(event.type, event.data));
+  }
+
+  /**
+   * @internal A rollback before the first negotiation replaced the webrtcbin
+   * (see WebRtcBin): this local channel, not negotiated yet, now lives in the new one.
+   */
+  rebind(channel: NativeObject, target: number, webrtcbin: NativeObject): void {
+    this.subscription.dispose();
+    this.native = channel;
+    this.target = target;
+    this.webrtcbin = webrtcbin;
+    this.subscription = pipelineHandle(this.pipeline).subscribe(target, 'data-channel', (event) => this.onNativeEvent(event.type, event.data));
   }
 
   /** The label given to createDataChannel() on either side. */

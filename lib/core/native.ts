@@ -85,6 +85,8 @@ export interface NativePipeline {
   unlink(srcPad: NativeObject, sinkPad: NativeObject): void;
   /** Operation id: starts the element at its parent's state; `done.error` if it cannot. */
   syncState(element: NativeObject): number;
+  /** Holds the data flowing through a src pad until unblockPad(). */
+  blockPad(pad: NativeObject): void;
   /** Operation id: lets a held-back incoming track flow. */
   unblockPad(pad: NativeObject): number;
   /** Operation id; `done.result` is 'sent' or 'refused'. */
@@ -137,6 +139,8 @@ export interface NativeWebRtcBin {
   addTurnServer(uri: string): boolean;
   /** How many linked sink pads have no caps yet. */
   pendingSinkCaps(): number;
+  /** The sink pads, each with the src pad linked to it. */
+  sinkPads(): { pad: NativeObject; peer: NativeObject | null }[];
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }

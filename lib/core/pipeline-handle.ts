@@ -41,11 +41,12 @@ export class PipelineHandle {
     onBusEvent: (event: BusEvent) => void,
     private readonly onBackgroundError: (error: GstError) => void,
   ) {
+    // Native events arrive in order, several in one turn of the event loop. As in
+    // browsers each is delivered as a task of its own (in order, across this
+    // pipeline's targets), so the continuations of a promise settled by one event
+    // run before the next event.
     this.native = new native.NativePipeline(description, (target, type, data) => {
-      if (this.isClosed) return; // queued before close()
-      if (target !== 0) this.targets.get(target)?.({ type, data });
-      else if (type === 'done') this.settle(data as unknown as DoneData);
-      else onBusEvent({ type, data } as BusEvent);
+      setImmediate(() => this.deliver(target, type, data, onBusEvent));
     });
   }
 
@@ -123,6 +124,13 @@ export class PipelineHandle {
       pending.reject(closedError);
     }
     this.operations.clear();
+  }
+
+  private deliver(target: number, type: string, data: Record<string, unknown> | null, onBusEvent: (event: BusEvent) => void): void {
+    if (this.isClosed) return; // queued before close()
+    if (target !== 0) this.targets.get(target)?.({ type, data });
+    else if (type === 'done') this.settle(data as unknown as DoneData);
+    else onBusEvent({ type, data } as BusEvent);
   }
 
   private settle(data: DoneData): void {
