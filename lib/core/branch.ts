@@ -104,7 +104,7 @@ export class Branches {
     });
   }
 
-  /** Stops an element (joining its streaming threads) and removes it. */
+  /** Takes an element out of the pipeline at once; resolves once it has stopped (joining its streaming threads). */
   remove(element: NativeObject): Promise<void> {
     return this.queue(() => this.native.removeElement(element));
   }

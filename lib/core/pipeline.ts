@@ -190,11 +190,12 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   }
 
   /**
-   * Stops an element and removes it from the pipeline. The element stops on the
-   * pipeline's native thread (stopping joins its streaming threads), after what
-   * was queued before; the returned Promise resolves once it is gone. It never
-   * rejects: a failure is the pipeline's `error` event, and a pipeline closed
-   * meanwhile removes everything anyway.
+   * Removes an element from the pipeline and stops it. It leaves the pipeline at
+   * once (unlinked; `getElement()` no longer finds it and its name is free); it
+   * stops on the pipeline's native thread (stopping joins its streaming
+   * threads), after what was queued before, and the returned Promise resolves
+   * then. It never rejects: a failure is the pipeline's `error` event, and a
+   * pipeline closed meanwhile stops everything anyway.
    */
   remove(element: Element): Promise<void> {
     this.assertOpen();
