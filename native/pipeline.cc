@@ -136,11 +136,35 @@ struct BusContext {
   }
 };
 
+// Sets every element still out of NULL (one taken to READY while its pipeline
+// never played, as createDataChannel() does to a webrtcbin) to NULL: disposing an
+// element in another state makes GStreamer print a CRITICAL.
+void StopEveryElement(GstBin* bin) {
+  GstIterator* iterator = gst_bin_iterate_recurse(bin);
+  GValue item = G_VALUE_INIT;
+  bool done = false;
+  while (!done) {
+    switch (gst_iterator_next(iterator, &item)) {
+      case GST_ITERATOR_OK: {
+        auto* element = GST_ELEMENT(g_value_get_object(&item));
+        if (GST_STATE(element) != GST_STATE_NULL) gst_element_set_state(element, GST_STATE_NULL);
+        g_value_reset(&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC: gst_iterator_resync(iterator); break;
+      default: done = true; break;
+    }
+  }
+  g_value_unset(&item);
+  gst_iterator_free(iterator);
+}
+
 // Control thread: the end of a pipeline JS has closed.
 void TearDown(GstPipeline* pipeline, Dispatcher* dispatcher) {
   // Stop first: this joins the streaming threads and releases blocked pads, so no
   // GStreamer thread can be inside one of our callbacks afterwards.
   gst_element_set_state(GST_ELEMENT(pipeline), GST_STATE_NULL);
+  StopEveryElement(GST_BIN(pipeline));
   GstBus* bus = gst_pipeline_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
   gst_object_unref(bus);

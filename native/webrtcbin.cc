@@ -3,6 +3,8 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 
 #include "addon.h"
@@ -100,8 +102,9 @@ GstWebRTCSDPType SdpTypeArg(const Napi::Value& value) {
 // webrtcbin refuses create-data-channel, with a CRITICAL, until it has left
 // NULL. Its NULL -> READY only starts its own operations thread, and the channel
 // must be returned now, so this one state change runs on the JS thread. The
-// exception to the rule is bounded: it waits only if the control thread is
-// changing this webrtcbin's state at that moment (playing a pipeline just made).
+// exception to the rule is bounded: it waits only if the pipeline's control
+// thread is changing this webrtcbin's state at that moment (playing a pipeline
+// just made).
 void LeaveNull(GstElement* webrtcbin) {
   GST_OBJECT_LOCK(webrtcbin);
   const bool inNull = GST_STATE(webrtcbin) == GST_STATE_NULL;
@@ -114,6 +117,30 @@ void LeaveNull(GstElement* webrtcbin) {
 }
 
 }  // namespace
+
+// Passed once the pipeline's control thread has run everything queued on it
+// before: an action waits for it, so it sees the pipeline as the calls made
+// before it left it (started, linked), as if both ran on one thread.
+struct NativeWebRtcBin::Barrier {
+  std::mutex mutex;
+  std::condition_variable passed;
+  bool open = false;
+  void Pass() {
+    std::lock_guard<std::mutex> lock(mutex);
+    open = true;
+    passed.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    passed.wait(lock, [this] { return open; });
+  }
+};
+
+std::shared_ptr<NativeWebRtcBin::Barrier> NativeWebRtcBin::PipelineBarrier() const {
+  auto barrier = std::make_shared<Barrier>();
+  if (!control_->Post([barrier] { barrier->Pass(); })) barrier->Pass();  // the pipeline's thread has ended: nothing to wait for
+  return barrier;
+}
 
 void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function constructor = DefineClass(env, "NativeWebRtcBin",
@@ -146,6 +173,7 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
 
   webrtcbin_ = GST_ELEMENT(element.release());
   control_ = pipeline->control();
+  actions_ = ControlThread::Start("gst-node-rtc", AddonData::Of(env)->threads);
   id_ = pipeline->dispatcher()->NewTargetId();
   target_ = DispatchTarget::New(pipeline->dispatcher(), id_);
   Connect("on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded));
@@ -214,7 +242,8 @@ void NativeWebRtcBin::Release() {
   target_ = nullptr;
   GstElement* webrtcbin = webrtcbin_;
   webrtcbin_ = nullptr;
-  if (!control_->Post([webrtcbin] { gst_object_unref(webrtcbin); })) gst_object_unref(webrtcbin);
+  if (!actions_->Post([webrtcbin] { gst_object_unref(webrtcbin); })) gst_object_unref(webrtcbin);
+  actions_->Finish();
 }
 
 void NativeWebRtcBin::Connect(const char* signal, GCallback callback) {
@@ -247,7 +276,11 @@ void NativeWebRtcBin::EmitWithPromise(Napi::Env env, const Napi::Value& id, std:
   // Not run (the pipeline's control thread has ended): the promise goes away
   // unanswered, and JS has rejected it already, having closed the pipeline.
   std::shared_ptr<GstPromise> owned(promise, gst_promise_unref);
-  if (!control_->Post([webrtcbin, owned, emit] { emit(GST_ELEMENT(webrtcbin.get()), owned.get()); }))
+  std::shared_ptr<Barrier> queuedBefore = PipelineBarrier();
+  if (!actions_->Post([webrtcbin, owned, emit, queuedBefore] {
+        queuedBefore->Wait();
+        emit(GST_ELEMENT(webrtcbin.get()), owned.get());
+      }))
     throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
 }
 
@@ -311,7 +344,9 @@ Napi::Value NativeWebRtcBin::AddIceCandidate(const Napi::CallbackInfo& info) {
   const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   SharedObject webrtcbin = ShareNew(webrtcbin_);
   auto target = std::shared_ptr<DispatchTarget>(DispatchTarget::New(target_->dispatcher, target_->target), DispatchTarget::FreeNotify);
-  if (!control_->Post([webrtcbin, mline, candidate, target, id] {
+  std::shared_ptr<Barrier> queuedBefore = PipelineBarrier();
+  if (!actions_->Post([webrtcbin, mline, candidate, target, id, queuedBefore] {
+        queuedBefore->Wait();
         g_signal_emit_by_name(webrtcbin.get(), "add-ice-candidate", mline, candidate.c_str());
         target->Post("reply", gst_structure_new("reply", "id", G_TYPE_UINT, id, "result", G_TYPE_STRING, "replied", nullptr));
       }))

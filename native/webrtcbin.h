@@ -4,10 +4,15 @@
 // pipeline's Dispatcher, under this bin's target id. Action signals are methods.
 //
 // The actions that take webrtcbin's lock (create-offer, create-answer,
-// set-*-description, add-ice-candidate, get-stats) are emitted on the pipeline's
-// control thread, in call order: webrtcbin's own thread can hold that lock for
-// tens of milliseconds, and the JS thread must not wait for it. Every one of
-// them answers with a `reply` event { id, result, reply? }.
+// set-*-description, add-ice-candidate, get-stats) are emitted on a thread of
+// this webrtcbin's own, in call order: webrtcbin's own thread can hold that lock
+// for tens of milliseconds, and the JS thread must not wait for it. A thread per
+// webrtcbin, not the pipeline's control thread: one busy or stuck webrtcbin (its
+// own thread spinning with the lock held) then delays only its own actions, not
+// the other webrtcbins of the pipeline (a fan-out's viewers) nor the pipeline's
+// state changes. Each action still runs after the pipeline operations called
+// before it (a barrier on the pipeline's control thread). Every action answers
+// with a `reply` event { id, result, reply? }.
 #pragma once
 
 #include <gst/gst.h>
@@ -45,6 +50,9 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   void Close(const Napi::CallbackInfo& info);
 
   void RequireOpen(Napi::Env env) const;
+  struct Barrier;
+  // JS thread: a barrier the pipeline's control thread passes once it has run what is queued on it now.
+  std::shared_ptr<Barrier> PipelineBarrier() const;
   GstPromise* NewPromise(const Napi::Value& id) const;
   // Emits `signal` (arguments, then the promise) on the control thread.
   void EmitWithPromise(Napi::Env env, const Napi::Value& id, std::function<void(GstElement*, GstPromise*)> emit);
@@ -57,5 +65,6 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
   DispatchTarget* target_ = nullptr;
   std::shared_ptr<ControlThread> control_;  // the pipeline's
+  std::shared_ptr<ControlThread> actions_;  // this webrtcbin's: its actions, then the release of our reference
   std::vector<gulong> handlers_;
 };
