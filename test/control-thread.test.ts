@@ -109,25 +109,40 @@ describe('control thread', () => {
 
   it('closes a WebRtcBin whose own thread is stuck, and the process still exits on its own', async () => {
     // A child process: a stuck webrtcbin stays stuck until the process ends.
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(__dirname, 'fixtures/wedged-webrtcbin-exits.cjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`the process did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }, 30_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    const run = await runFixture('wedged-webrtcbin-exits.cjs');
     expect(run.code).toBe(0);
     // close() returned, and rejected the offer webrtcbin never answered.
     expect(run.stdout).toMatch(/^closed\noffer: InvalidStateError\n$/m);
     // Nothing but the note that a stuck pipeline was left behind at exit (if webrtcbin got stuck).
-    expect(run.stderr).toMatch(/^(gst-webrtc-node: 1 pipeline\(s\) did not stop within \d+ ms; exiting without them\n)?$/);
+    expect(run.stderr).toMatch(STUCK_NOTE);
+  });
+
+  it('a stuck webrtcbin does not hold up another webrtcbin of the same pipeline', async () => {
+    const run = await runFixture('stuck-webrtcbin-neighbour.cjs');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('neighbour open\nstuck offer: InvalidStateError\nstuck stats: InvalidStateError\n');
+    expect(run.stderr).toMatch(STUCK_NOTE);
   });
 });
+
+/** What the cleanup at exit says about a pipeline it had to leave behind; also nothing at all (webrtcbin did not get stuck). */
+const STUCK_NOTE = /^(gst-webrtc-node: 1 pipeline\(s\) did not stop within \d+ ms; exiting without them\n)?$/;
+
+/** Runs a fixture in a child process; resolves when it exits on its own, rejects (and kills it) if it has not after 40 s. */
+function runFixture(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures', name)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 40_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
