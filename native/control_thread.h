@@ -1,6 +1,7 @@
-// ControlThread: one per pipeline. Runs, in call order, the work that can wait
-// on a GStreamer lock or a state change (state changes, teardown, webrtcbin
-// actions, latency recalculation), so the JS thread never does.
+// ControlThread: one per pipeline, and one per webrtcbin for its actions. Runs,
+// in call order, the work that can wait on a GStreamer lock or a state change
+// (state changes, teardown, latency recalculation; webrtcbin's actions), so the
+// JS thread never does.
 //
 // Tasks hold their own references to the GObjects they touch. A task reports
 // back to JS through the pipeline's Dispatcher, never by blocking anyone.

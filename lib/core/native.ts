@@ -120,8 +120,9 @@ export interface NativePipeline {
 }
 
 /**
- * A webrtcbin element. The actions that take a promise id are emitted on the
- * pipeline's control thread; each answers with a `reply` event of that id.
+ * A webrtcbin element. The actions that take a promise id are emitted on a
+ * native thread of this webrtcbin's own, after the pipeline operations called
+ * before them; each answers with a `reply` event of that id.
  */
 export interface NativeWebRtcBin {
   readonly id: number;
