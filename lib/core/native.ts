@@ -78,8 +78,10 @@ export interface NativeWebRtcBin {
   addTurnServer(uri: string): boolean;
   /** How many linked sink pads have no caps yet. */
   pendingSinkCaps(): number;
-  /** The sink pads, each with the src pad linked to it. */
-  sinkPads(): { pad: NativeObject; peer: NativeObject | null }[];
+  /** The sink pads, each with the src pad linked to it and the element inside webrtcbin it feeds. */
+  sinkPads(): { pad: NativeObject; peer: NativeObject | null; inner: NativeObject | null }[];
+  /** Whether what is linked to the sink pad is live (a latency query upstream); null when nothing answers. */
+  upstreamLive(pad: NativeObject): boolean | null;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }
