@@ -98,6 +98,8 @@ export interface Addon {
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;
+  /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */
+  warmUp(): Promise<void>;
   /** Records when buffers cross a pad (native/latency_probe.cc); used by the benchmarks. */
   LatencyProbe: new (element: NativeObject, padName: string, options?: LatencyProbeOptions) => NativeLatencyProbe;
 }

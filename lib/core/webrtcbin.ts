@@ -12,6 +12,7 @@ import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids, normalizeRemoteSdp, withCandidate } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
+import { warmUp } from './warm-up.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
 import type {
   BundlePolicy,
@@ -173,6 +174,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   constructor(options: WebRtcBinOptions, internal: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } });
   constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } }) {
     super();
+    // The first connection needs the plugins and the DTLS certificate: prepare them now, off this thread.
+    warmUp().catch(() => undefined);
     const attached = internal?.[ATTACH];
     const settings = attached === undefined || attached.configure === true ? checkOptions(options) : undefined;
     const { pipeline, element } = attached ?? createStandalone(options.name);
