@@ -12,7 +12,8 @@
         "native/pipeline.cc",
         "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
-        "native/data_channel.cc"
+        "native/data_channel.cc",
+        "native/warm_up.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -13,6 +13,7 @@
 #include "gst_error.h"
 #include "object.h"
 #include "pipeline.h"
+#include "warm_up.h"
 #include "webrtcbin.h"
 
 namespace {
@@ -77,6 +78,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   NativePipeline::Init(env, exports);
   NativeWebRtcBin::Init(env, exports);
   InitDataChannel(env, exports);
+  InitWarmUp(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

@@ -54,15 +54,15 @@ void Dispatcher::Unref() {
 void Dispatcher::CallJs(Napi::Env env, Napi::Function callback, Dispatcher*, Event* event) {
   // env is null while the environment is being torn down: drop the event.
   if (env != nullptr && callback != nullptr) {
-    Napi::HandleScope scope(env);
     try {
-      // Conversion fails too while the environment shuts down (events still queued when it began).
+      Napi::HandleScope scope(env);
       Napi::Value data = event->data != nullptr ? StructureToJs(env, event->data) : env.Null();
       callback.Call({Napi::Number::New(env, event->target), Napi::String::New(env, event->type), data});
     } catch (const Napi::Error& error) {
       // The TypeScript dispatcher catches listener errors itself; reaching this is a bug
-      // in the library, so make it an uncaught exception rather than lose it. Unless JS
-      // can no longer run (the environment is shutting down): then the event is dropped.
+      // in the library, so make it an uncaught exception rather than lose it. While the
+      // environment is torn down JS cannot run and even throwing fails: then there is
+      // nobody left to tell.
       try {
         error.ThrowAsJavaScriptException();
       } catch (const Napi::Error&) {

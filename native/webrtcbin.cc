@@ -157,6 +157,7 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativeWebRtcBin::AddTurnServer>("addTurnServer", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::SinkPads>("sinkPads", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::UpstreamLive>("upstreamLive", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::Close>("close", kMethod),
                                            });
@@ -208,7 +209,8 @@ Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), pending);
 }
 
-// sinkPads() -> [{ pad, peer }]: the sink pads, each with the src pad linked to it (or null).
+// sinkPads() -> [{ pad, peer, inner }]: the sink pads, each with the src pad linked
+// to it and the element inside webrtcbin it feeds (or null).
 Napi::Value NativeWebRtcBin::SinkPads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
@@ -221,12 +223,36 @@ Napi::Value NativeWebRtcBin::SinkPads(const Napi::CallbackInfo& info) {
     Napi::Object entry = Napi::Object::New(env);
     entry.Set("pad", NativeObject::New(env, G_OBJECT(pad)));
     entry.Set("peer", peer != nullptr ? Napi::Value(NativeObject::New(env, G_OBJECT(peer))) : env.Null());
+    // The element inside webrtcbin that the pad feeds (1.22: a clocksync per input).
+    GstPad* target = GST_IS_GHOST_PAD(pad) ? gst_ghost_pad_get_target(GST_GHOST_PAD(pad)) : nullptr;
+    GstElement* inner = target != nullptr ? gst_pad_get_parent_element(target) : nullptr;
+    entry.Set("inner", inner != nullptr ? Napi::Value(NativeObject::New(env, G_OBJECT(inner))) : env.Null());
+    if (inner != nullptr) gst_object_unref(inner);
+    if (target != nullptr) gst_object_unref(target);
     if (peer != nullptr) gst_object_unref(peer);
     result.Set(result.Length(), entry);
     g_value_reset(&item);
   }
   g_value_unset(&item);
   gst_iterator_free(pads);
+  return result;
+}
+
+// upstreamLive(pad) -> whether what is linked to this sink pad is live (a
+// latency query upstream), or null when nothing upstream answers.
+Napi::Value NativeWebRtcBin::UpstreamLive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  ObjectRef padRef = NativeObject::From(info[0]);
+  RequireType(env, padRef != nullptr && GST_IS_PAD(padRef.get()), "upstreamLive: expected a pad");
+  GstQuery* query = gst_query_new_latency();
+  Napi::Value result = env.Null();
+  if (gst_pad_peer_query(GST_PAD(padRef.get()), query)) {
+    gboolean live = FALSE;
+    gst_query_parse_latency(query, &live, nullptr, nullptr);
+    result = Napi::Boolean::New(env, live);
+  }
+  gst_query_unref(query);
   return result;
 }
 

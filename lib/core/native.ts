@@ -140,8 +140,10 @@ export interface NativeWebRtcBin {
   addTurnServer(uri: string): boolean;
   /** How many linked sink pads have no caps yet. */
   pendingSinkCaps(): number;
-  /** The sink pads, each with the src pad linked to it. */
-  sinkPads(): { pad: NativeObject; peer: NativeObject | null }[];
+  /** The sink pads, each with the src pad linked to it and the element inside webrtcbin it feeds. */
+  sinkPads(): { pad: NativeObject; peer: NativeObject | null; inner: NativeObject | null }[];
+  /** Whether what is linked to the sink pad is live (a latency query upstream); null when nothing answers. */
+  upstreamLive(pad: NativeObject): boolean | null;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }
@@ -160,6 +162,8 @@ export interface Addon {
   hasElement(factory: string): boolean;
   /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */
   controlThreads(): number;
+  /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */
+  warmUp(): Promise<void>;
 }
 
 function load(): Addon {

@@ -13,6 +13,7 @@ import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids, normalizeRemoteSdp, withCandidate } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
+import { warmUp } from './warm-up.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
 import type {
   BundlePolicy,
@@ -42,7 +43,17 @@ export interface WebRtcBinOptions {
   latency?: number;
   /** The element's name. Default: GStreamer picks one (`webrtcbin0`). */
   name?: string;
+  /**
+   * Milliseconds between two ICE connectivity checks (libnice's
+   * `stun-pacing-timer`, RFC 8445's Ta). Default 5: a loopback or LAN connection
+   * forms in a few round trips. libnice's own default, 20, quadruples the time to
+   * connect.
+   */
+  iceCheckInterval?: number;
 }
+
+/** See WebRtcBinOptions.iceCheckInterval. */
+const DEFAULT_ICE_CHECK_INTERVAL_MS = 5;
 
 export interface WebRtcBinEvents extends ListenerErrorEvent {
   /** Negotiation is needed: create an offer, set it locally and send it (`on-negotiation-needed`). */
@@ -117,6 +128,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private currentElement!: Element;
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
+  private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
   private turnServers: string[] = [];
   /** Transceivers made by addTransceiver(), which a replacement element must have too. */
@@ -164,6 +176,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   constructor(options: WebRtcBinOptions, internal: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } });
   constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } }) {
     super();
+    // The first connection needs the plugins and the DTLS certificate: prepare them now, off this thread.
+    warmUp().catch(() => undefined);
     const attached = internal?.[ATTACH];
     const settings = attached === undefined || attached.configure === true ? checkOptions(options) : undefined;
     const { pipeline, element } = attached ?? createStandalone(options.name);
@@ -172,6 +186,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     try {
       if (settings !== undefined) configure(element, settings);
       this.turnServers = settings?.iceServers.turn ?? [];
+      this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
       this.bind(element);
     } catch (error) {
       if (this.ownsPipeline) pipeline.close();
@@ -188,7 +203,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
   private bind(element: NativeObject): void {
-    disableUpnp(element);
+    configureIceAgent(element, this.iceCheckInterval);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
     for (const uri of this.turnServers) {
       if (!bound.addTurnServer(uri)) {
@@ -535,6 +550,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.signaling = description.type === 'offer' ? 'have-remote-offer' : 'have-remote-pranswer';
     }
     this.updateMids();
+    // webrtcbin connects its inputs (and their clocksync) once a description is applied.
+    this.unpaceLiveInputs();
     if (this.signaling !== previous) this.dispatch('signalingstatechange', this.signaling);
   }
 
@@ -636,6 +653,20 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private isolateInputs(): void {
     for (const { peer } of this.native.sinkPads()) {
       if (peer?.is('GstGhostPad') === true) nativePipeline(this.pipeline).isolateFlow(peer);
+    }
+  }
+
+  /**
+   * webrtcbin 1.22 paces each input with a clocksync that syncs to the clock: a
+   * buffer from a live source (a camera, a test pattern with is-live) then waits
+   * the pipeline's latency, one frame at 30 fps, for nothing, since a live
+   * source already comes at its own pace. A file or another non-live source
+   * keeps that pacing, which is what sends it in real time.
+   */
+  private unpaceLiveInputs(): void {
+    for (const { pad, inner } of this.native.sinkPads()) {
+      if (inner?.factoryName !== 'clocksync' || inner.get('sync') !== true) continue;
+      if (this.native.upstreamLive(pad) === true) inner.set('sync', false);
     }
   }
 
@@ -751,6 +782,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.announceNegotiation();
         break;
       case 'sink-caps':
+        this.unpaceLiveInputs();
         if (this.native.pendingSinkCaps() === 0) for (const waiter of this.capsWaiters.splice(0)) waiter.resolve();
         this.announceNegotiation();
         break;
@@ -814,14 +846,19 @@ function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOpt
 }
 
 /**
- * libnice asks the LAN's router for UPnP port mappings by default (SSDP
- * multicast, an HTTP server, extra threads). A library must not talk to the
- * network on its own, and host or STUN/TURN candidates are what WebRTC uses.
+ * Settings of the libnice agent behind webrtcbin. UPnP off: libnice asks the
+ * LAN's router for port mappings by default (SSDP multicast, an HTTP server,
+ * extra threads), and a library must not talk to the network on its own; host,
+ * STUN and TURN candidates are what WebRTC uses. And the pacing of connectivity
+ * checks (see WebRtcBinOptions.iceCheckInterval).
  */
-function disableUpnp(webrtcbin: NativeObject): void {
+function configureIceAgent(webrtcbin: NativeObject, checkIntervalMs: number): void {
   const iceAgent = webrtcbin.get('ice-agent') as NativeObject | null;
   const niceAgent = iceAgent?.propertyNames().includes('agent') ? (iceAgent.get('agent') as NativeObject | null) : null;
-  if (niceAgent?.propertyNames().includes('upnp')) niceAgent.set('upnp', false);
+  if (niceAgent === null || niceAgent === undefined) return;
+  const properties = niceAgent.propertyNames();
+  if (properties.includes('upnp')) niceAgent.set('upnp', false);
+  if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', checkIntervalMs);
 }
 
 /** A new pipeline holding one webrtcbin. */
@@ -853,9 +890,12 @@ function checkOptions(options: WebRtcBinOptions) {
   if (!BUNDLE_POLICIES.has(bundlePolicy)) throw new TypeError(`bundlePolicy must be 'balanced', 'max-compat', 'max-bundle' or 'none', not ${JSON.stringify(bundlePolicy)}`);
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') throw new TypeError(`iceTransportPolicy must be 'all' or 'relay', not ${JSON.stringify(iceTransportPolicy)}`);
-  const { latency } = options;
+  const { latency, iceCheckInterval } = options;
   if (latency !== undefined && (!Number.isInteger(latency) || latency < 0)) throw new TypeError('latency must be a non-negative integer (milliseconds)');
-  return { bundlePolicy, iceTransportPolicy, latency, iceServers: toWebRtcBinIceServers(options.iceServers) };
+  if (iceCheckInterval !== undefined && (!Number.isInteger(iceCheckInterval) || iceCheckInterval < 1 || iceCheckInterval > 1000)) {
+    throw new TypeError('iceCheckInterval must be an integer from 1 to 1000 (milliseconds)');
+  }
+  return { bundlePolicy, iceTransportPolicy, latency, iceCheckInterval, iceServers: toWebRtcBinIceServers(options.iceServers) };
 }
 
 function dataChannelOptions(init: DataChannelInit): Record<string, unknown> {
