@@ -1,7 +1,7 @@
 // Figure 2: how long a connection takes to come up, from webrtcbin's
 // `negotiationneeded` to both peers connected and to the first decoded frame.
 import { PeerConnector, Pipeline, WebRtcBin } from '../lib/index.js';
-import { latencyProbe, type NativeLatencyProbe } from './support/latency-probe.js';
+import { latencyProbe, type NativeLatencyProbe } from './support/bench-addon.js';
 import { until } from '../test/support/wait.js';
 import type { Figure, FigureOptions, Row } from './support/figure.js';
 import { LOOPBACK_AUDIO_BRANCH, LOOPBACK_LATENCY, LOOPBACK_SENDER, LOOPBACK_VIDEO_BRANCH } from './support/media.js';

@@ -29,7 +29,12 @@ function jsThreadSchedule(): { cpuMs: number; waitMs: number } {
 function callsSince(before: NativeCallStat[]): NativeCallStat[] {
   const earlier = new Map(before.map((stat) => [stat.name, stat]));
   return nativeCallStats()
-    .map((stat) => ({ ...stat, count: stat.count - (earlier.get(stat.name)?.count ?? 0), totalMs: stat.totalMs - (earlier.get(stat.name)?.totalMs ?? 0) }))
+    .map((stat) => ({
+      ...stat,
+      count: stat.count - (earlier.get(stat.name)?.count ?? 0),
+      totalMs: stat.totalMs - (earlier.get(stat.name)?.totalMs ?? 0),
+      blocked: stat.blocked === undefined ? undefined : stat.blocked - (earlier.get(stat.name)?.blocked ?? 0),
+    }))
     .filter((stat) => stat.count > 0)
     .sort((a, b) => b.totalMs - a.totalMs);
 }
@@ -58,6 +63,10 @@ function row(
     nativeCalls: methods.reduce((sum, call) => sum + call.count, 0),
     nativeMs: round(methods.reduce((sum, call) => sum + call.totalMs, 0), 1),
     slowestCall: slowest === null ? null : `${slowest.name} ${round(slowest.maxMs, 2)} ms`,
+    // Of the calls' own work, and of waiting: with the thread-usage sampler run-figure.ts installs.
+    maxCpuMs: methods.length === 0 ? null : round(Math.max(...methods.map((call) => call.maxCpuMs ?? 0)), 2),
+    blockedCalls: methods.reduce((sum, call) => sum + (call.blocked ?? 0), 0),
+    longestBlockedMs: round(Math.max(0, ...methods.map((call) => call.maxBlockedMs ?? 0)), 2),
     jsCpuMs: round(schedule.cpuMs, 0),
     jsWaitMs: round(schedule.waitMs, 0),
   };
@@ -120,7 +129,10 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
       `Every native method is timed on the JS thread (lib/core/native.ts, enableNativeCallStats): calls, their total time and the ` +
       `longest single call per phase; \`phaseCalls\` in latest.json lists each phase's slowest calls. ` +
       `The JS thread's time on a CPU and its time runnable but waiting for one come from its Linux schedstat: on a machine ` +
-      `whose cores are busy, the loop stalls for the second reason without any call blocking.`,
+      `whose cores are busy, the loop stalls for the second reason without any call blocking. A sampler in the benchmarks' addon ` +
+      `(getrusage per thread around each call) separates each call's own CPU time from waiting: "calls that blocked" had a voluntary ` +
+      `context switch (a lock, a wait); the longest single-call and blocked-call times are wall-clock and include preemption. ` +
+      `Maxima are over the whole run so far, counts per phase.`,
     columns: [
       { key: 'phase', label: 'Phase' },
       { key: 'viewers', label: 'Viewers' },
@@ -132,6 +144,9 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
       { key: 'nativeCalls', label: 'Native calls' },
       { key: 'nativeMs', label: 'JS-thread ms in them' },
       { key: 'slowestCall', label: 'Longest single call' },
+      { key: 'maxCpuMs', label: 'Most CPU in one call (ms)' },
+      { key: 'blockedCalls', label: 'Calls that blocked' },
+      { key: 'longestBlockedMs', label: 'Longest blocked call (ms)' },
       { key: 'jsCpuMs', label: 'JS thread on CPU (ms)' },
       { key: 'jsWaitMs', label: 'JS thread waiting for a CPU (ms)' },
     ],

@@ -3,7 +3,7 @@
 // and where a clock-synchronised sink would show it; RTP timestamps tie the two
 // pipelines' records to the same frame.
 import { PeerConnector, Pipeline, WebRtcBin } from '../lib/index.js';
-import { latencyProbe, type NativeLatencyProbe } from './support/latency-probe.js';
+import { latencyProbe, type NativeLatencyProbe } from './support/bench-addon.js';
 import { nextEvent, until } from '../test/support/wait.js';
 import type { Element } from '../lib/index.js';
 import type { Figure, FigureOptions, Row } from './support/figure.js';

@@ -78,15 +78,26 @@ export function markdown(report: Report): string {
     }
     parts.push(`Method: ${figure.method}`, '', table(figure.columns.map((column) => column.label), figure.rows.map((row) => figure.columns.map((column) => cellText(row[column.key])))));
     if (figure.durationSeconds !== undefined) parts.push('', `(${figure.durationSeconds} s)`);
-    const calls = figure.nativeCalls as { name: string; count: number; totalMs: number; maxMs: number }[] | undefined;
+    const calls = figure.nativeCalls as
+      | { name: string; count: number; totalMs: number; maxMs: number; maxCpuMs?: number; blocked?: number; maxBlockedMs?: number }[]
+      | undefined;
     if (calls !== undefined && calls.length > 0) {
+      const optional = (value: number | undefined) => (value === undefined ? '' : value.toFixed(2));
       parts.push(
         '',
-        'JS-thread time in native calls during this figure (slowest total first):',
+        'JS-thread time in native calls during this figure (slowest total first; "blocked": calls during which the JS thread waited, e.g. on a lock):',
         '',
         table(
-          ['Native call', 'Calls', 'Total (ms)', 'Max (ms)'],
-          calls.map((call) => [call.name, String(call.count), call.totalMs.toFixed(2), call.maxMs.toFixed(2)]),
+          ['Native call', 'Calls', 'Total (ms)', 'Max (ms)', 'Max CPU (ms)', 'Blocked', 'Longest blocked (ms)'],
+          calls.map((call) => [
+            call.name,
+            String(call.count),
+            call.totalMs.toFixed(2),
+            call.maxMs.toFixed(2),
+            optional(call.maxCpuMs),
+            call.blocked === undefined ? '' : String(call.blocked),
+            optional(call.maxBlockedMs),
+          ]),
         ),
       );
     }

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 
 import { enableNativeCallStats, nativeCallStats } from '../lib/core/native.js';
 import { FIGURES } from './figures.js';
+import { threadUsage } from './support/bench-addon.js';
 
 /** How many native calls (by total JS-thread time) a figure's result lists. */
 const CALL_STATS_SHOWN = 12;
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
   }
   try {
     const started = performance.now();
-    if (entry.nativeCallStats !== false) enableNativeCallStats();
+    if (entry.nativeCallStats !== false) enableNativeCallStats({ threadUsage });
     const run = await entry.load();
     const figure = await run({ quick: values.quick ?? false, log: (line) => process.stderr.write(`${line}\n`) });
     figure.durationSeconds = Math.round((performance.now() - started) / 100) / 10;
@@ -32,7 +33,13 @@ async function main(): Promise<number> {
     if (entry.nativeCallStats !== false) {
       figure.nativeCalls = nativeCallStats()
         .slice(0, CALL_STATS_SHOWN)
-        .map((stat) => ({ ...stat, totalMs: Math.round(stat.totalMs * 100) / 100, maxMs: Math.round(stat.maxMs * 100) / 100 }));
+        .map((stat) => ({
+          ...stat,
+          totalMs: Math.round(stat.totalMs * 100) / 100,
+          maxMs: Math.round(stat.maxMs * 100) / 100,
+          maxCpuMs: stat.maxCpuMs === undefined ? undefined : Math.round(stat.maxCpuMs * 100) / 100,
+          maxBlockedMs: stat.maxBlockedMs === undefined ? undefined : Math.round(stat.maxBlockedMs * 100) / 100,
+        }));
     }
     writeFileSync(values.result, `${JSON.stringify(figure, null, 2)}\n`);
     return 0;

@@ -15,6 +15,7 @@
 // `limit` > 0 removes the probe after that many buffers. The streaming thread
 // only appends under a mutex; take() copies and clears under the same mutex.
 #include <gst/gst.h>
+#include <sys/resource.h>
 #include <napi.h>
 
 #include <memory>
@@ -148,8 +149,26 @@ class LatencyProbe : public Napi::ObjectWrap<LatencyProbe> {
 
 // The benchmarks' own addon (gst_webrtc_node_bench.node), separate from the one
 // the package ships: bench/support/latency-probe.ts loads it.
+// threadUsage(out: Float64Array(3)): the calling thread's CPU time (ns) and its
+// voluntary and involuntary context switches so far (getrusage RUSAGE_THREAD).
+// Sampled around each native call on the JS thread, it tells a call that did
+// work (CPU time) from one that waited on a lock (a voluntary switch) and from
+// one that was only preempted (an involuntary switch).
+void ThreadUsage(const Napi::CallbackInfo& info) {
+  RequireType(info.Env(), info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array,
+              "expected a Float64Array");
+  Napi::Float64Array out = info[0].As<Napi::Float64Array>();
+  RequireType(info.Env(), out.ElementLength() >= 3, "expected 3 elements");
+  struct rusage usage {};
+  getrusage(RUSAGE_THREAD, &usage);
+  out[0] = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e9 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e3;
+  out[1] = static_cast<double>(usage.ru_nvcsw);
+  out[2] = static_cast<double>(usage.ru_nivcsw);
+}
+
 Napi::Object InitBenchAddon(Napi::Env env, Napi::Object exports) {
   LatencyProbe::Init(env, exports);
+  exports.Set("threadUsage", Napi::Function::New<ThreadUsage>(env, "threadUsage"));
   return exports;
 }
 

@@ -187,19 +187,66 @@ export interface NativeCallStat {
   /** `Class.method` or the function's name. */
   name: string;
   count: number;
+  /** Wall-clock time on the JS thread, all calls. */
   totalMs: number;
+  /** The longest single call, wall-clock. */
   maxMs: number;
+  /** With a thread-usage sampler: the most CPU time a single call used. */
+  maxCpuMs?: number;
+  /** With a thread-usage sampler: calls during which the JS thread blocked (a voluntary context switch: a lock, a wait). */
+  blocked?: number;
+  /** With a thread-usage sampler: the longest call that blocked, wall-clock. */
+  maxBlockedMs?: number;
+  /** With a thread-usage sampler: calls during which the JS thread was preempted (an involuntary context switch). */
+  preempted?: number;
 }
 
-const callStats = new Map<string, NativeCallStat>();
+/** Writes the calling thread's [CPU ns, voluntary switches, involuntary switches] (getrusage RUSAGE_THREAD). */
+export type ThreadUsageSampler = (out: Float64Array) => void;
 
-function record(name: string, ms: number): void {
+const callStats = new Map<string, NativeCallStat>();
+let sampler: ThreadUsageSampler | undefined;
+const usageBefore = new Float64Array(3);
+const usageAfter = new Float64Array(3);
+
+function record(name: string, ms: number, usage?: { cpuMs: number; voluntary: number; involuntary: number }): void {
   let stat = callStats.get(name);
   if (stat === undefined) callStats.set(name, (stat = { name, count: 0, totalMs: 0, maxMs: 0 }));
   stat.count++;
   stat.totalMs += ms;
   if (ms > stat.maxMs) stat.maxMs = ms;
+  if (usage === undefined) return;
+  stat.maxCpuMs = Math.max(stat.maxCpuMs ?? 0, usage.cpuMs);
+  stat.blocked = (stat.blocked ?? 0) + (usage.voluntary > 0 ? 1 : 0);
+  if (usage.voluntary > 0) stat.maxBlockedMs = Math.max(stat.maxBlockedMs ?? 0, ms);
+  stat.preempted = (stat.preempted ?? 0) + (usage.involuntary > 0 ? 1 : 0);
 }
+
+/** Runs `fn`, recording its JS-thread time under `name` (and its thread usage, with a sampler). */
+function measure<T>(name: () => string, fn: () => T): T {
+  // Nested native calls (a listener calling native code) are recorded on their own too; only the outermost samples usage.
+  const sampling = sampler !== undefined && depth === 0;
+  depth++;
+  if (sampling) sampler!(usageBefore);
+  const start = performance.now();
+  try {
+    return fn();
+  } finally {
+    const ms = performance.now() - start;
+    depth--;
+    if (sampling) {
+      sampler!(usageAfter);
+      record(name(), ms, {
+        cpuMs: (usageAfter[0] - usageBefore[0]) / 1e6,
+        voluntary: usageAfter[1] - usageBefore[1],
+        involuntary: usageAfter[2] - usageBefore[2],
+      });
+    } else {
+      record(name(), ms);
+    }
+  }
+}
+let depth = 0;
 
 /** Methods whose first argument names what they touch (a property): recorded per argument, e.g. `NativeObject.get(local-description)`. */
 const BY_FIRST_ARGUMENT = new Set(['NativeObject.get', 'NativeObject.set']);
@@ -207,12 +254,10 @@ const BY_FIRST_ARGUMENT = new Set(['NativeObject.get', 'NativeObject.set']);
 function timed<F extends (...args: never[]) => unknown>(name: string, fn: F): F {
   const byArgument = BY_FIRST_ARGUMENT.has(name);
   return function (this: unknown, ...args: Parameters<F>) {
-    const start = performance.now();
-    try {
-      return fn.apply(this, args);
-    } finally {
-      record(byArgument ? `${name}(${String(args[0])})` : name, performance.now() - start);
-    }
+    return measure(
+      () => (byArgument ? `${name}(${String(args[0])})` : name),
+      () => fn.apply(this, args),
+    );
   } as F;
 }
 
@@ -223,8 +268,12 @@ let instrumented = false;
  * native method and function (existing objects included). Event delivery is
  * recorded too, as `event:<type>` (conversion and listeners; for pipelines
  * made from now on). For the benchmarks, or GST_WEBRTC_NODE_CALL_STATS=1.
+ * @param options.threadUsage a sampler of the JS thread's CPU time and context
+ *   switches (the benchmarks' addon has one): each call then also records
+ *   whether it blocked or was preempted, and its CPU time.
  */
-export function enableNativeCallStats(): void {
+export function enableNativeCallStats(options: { threadUsage?: ThreadUsageSampler } = {}): void {
+  sampler ??= options.threadUsage;
   if (instrumented) return;
   instrumented = true;
   instrument(native);
@@ -250,19 +299,10 @@ function instrument(addon: Addon): void {
       // The event callback: conversion to JS values happens in native code before it runs.
       const Constructor = value as new (description: string | null, onEvent: NativeEventHandler) => NativePipeline;
       const Wrapped = function (description: string | null, onEvent: NativeEventHandler) {
-        const start = performance.now();
-        try {
-          return new Constructor(description, (target, type, data) => {
-            const began = performance.now();
-            try {
-              onEvent(target, type, data);
-            } finally {
-              record(`event:${type}`, performance.now() - began);
-            }
-          });
-        } finally {
-          record(`${name}.constructor`, performance.now() - start);
-        }
+        return measure(
+          () => `${name}.constructor`,
+          () => new Constructor(description, (target, type, data) => measure(() => `event:${type}`, () => onEvent(target, type, data))),
+        );
       };
       Wrapped.prototype = prototype;
       exports[name] = Wrapped;

@@ -1,10 +1,11 @@
-// The benchmarks' pad probe (native/latency_probe.cc). It is not part of the
-// package's addon: binding.gyp builds it as an addon of its own,
+// The benchmarks' own addon (native/latency_probe.cc): a pad probe, and a
+// sampler of the JS thread's CPU time and context switches. It is not part of
+// the package's addon: binding.gyp builds it as an addon of its own,
 // build/Release/gst_webrtc_node_bench.node, which takes the package's element
 // handles.
 import { join } from 'node:path';
 
-import type { NativeObject } from '../../lib/core/native.js';
+import type { NativeObject, ThreadUsageSampler } from '../../lib/core/native.js';
 
 export interface LatencyProbeOptions {
   /** Remove the probe after this many buffers; 0 (default) records until remove(). */
@@ -23,6 +24,7 @@ export interface NativeLatencyProbe {
 
 interface BenchAddon {
   LatencyProbe: new (element: NativeObject, padName: string, options?: LatencyProbeOptions) => NativeLatencyProbe;
+  threadUsage(out: Float64Array): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,3 +34,6 @@ const addon = require(join(__dirname, '../../build/Release/gst_webrtc_node_bench
 export function latencyProbe(element: NativeObject, padName: string, options?: LatencyProbeOptions): NativeLatencyProbe {
   return new addon.LatencyProbe(element, padName, options);
 }
+
+/** Writes the calling thread's [CPU ns, voluntary context switches, involuntary context switches]. */
+export const threadUsage: ThreadUsageSampler = (out) => addon.threadUsage(out);
