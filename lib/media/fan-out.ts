@@ -87,7 +87,8 @@ interface Feed {
   tee: NativeObject;
   /** The first element after the source, where setSource() links. */
   input: Element;
-  framesSink: string;
+  /** The fakesink counting encoded buffers (looked up once: a lookup takes the pipeline's lock). */
+  framesSink: Element;
   source: Element | null;
   sourceGeneration: number;
   /** Target of the current source's end-of-stream watch. */
@@ -182,7 +183,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
           codec: codecs[kind],
           tee: this.branches.element(`${kind}-tee`)!,
           input: this.pipeline.getElement(`${kind}-in`)!,
-          framesSink: `${kind}-frames`,
+          framesSink: this.pipeline.getElement(`${kind}-frames`)!,
           source: null,
           sourceGeneration: 0,
           eosWatch: null,
@@ -223,7 +224,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     const counts: Partial<Record<MediaKind, number>> = {};
     if (this.isClosed) return counts;
     for (const feed of this.feeds) {
-      const stats = this.pipeline.getElement(feed.framesSink)?.get('stats') as { rendered?: number } | undefined;
+      const stats = feed.framesSink.get('stats') as { rendered?: number } | undefined;
       counts[feed.kind] = stats?.rendered ?? 0;
     }
     return counts;
