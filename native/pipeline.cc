@@ -200,6 +200,7 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::BlockPad>("blockPad", kMethod),
                                                InstanceMethod<&NativePipeline::UnblockPad>("unblockPad", kMethod),
                                                InstanceMethod<&NativePipeline::SendEos>("sendEos", kMethod),
+                                               InstanceMethod<&NativePipeline::SetProperty>("setProperty", kMethod),
                                                InstanceMethod<&NativePipeline::SetKeepAlive>("setKeepAlive", kMethod),
                                                InstanceMethod<&NativePipeline::Clock>("clockTime", kMethod),
                                                InstanceMethod<&NativePipeline::Close>("close", kMethod),
@@ -521,6 +522,32 @@ Napi::Value NativePipeline::UnblockPad(const Napi::CallbackInfo& info) {
   return Queue(info.Env(), [pad] {
     gulong id = GPOINTER_TO_SIZE(g_object_steal_qdata(pad.get(), BlockProbeQuark()));
     if (id != 0) gst_pad_remove_probe(GST_PAD(pad.get()), id);
+    return OperationResult{};
+  });
+}
+
+// setProperty(object, name, value) -> operation id. The value is converted here
+// (a wrong type throws TypeError at once) and set on the control thread: setting
+// a property takes the object's lock, which a streaming thread can hold.
+Napi::Value NativePipeline::SetProperty(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  ObjectRef objectRef = NativeObject::From(info[0]);
+  RequireType(env, objectRef != nullptr, "setProperty: expected a GStreamer object");
+  const std::string name = StringArg(info[1], "property name");
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(objectRef.get()), name.c_str());
+  if (spec == nullptr) throw Napi::TypeError::New(env, std::string(G_OBJECT_TYPE_NAME(objectRef.get())) + " has no property '" + name + "'");
+  if ((spec->flags & G_PARAM_WRITABLE) == 0 || (spec->flags & G_PARAM_CONSTRUCT_ONLY) != 0)
+    throw Napi::TypeError::New(env, "property '" + name + "' is not writable");
+  std::shared_ptr<GValue> value(new GValue(G_VALUE_INIT), [](GValue* v) {
+    if (G_IS_VALUE(v)) g_value_unset(v);
+    delete v;
+  });
+  g_value_init(value.get(), spec->value_type);
+  JsToGValue(info[2], value.get(), name.c_str());
+  SharedObject object = Share(std::move(objectRef));
+  return Queue(env, [object, name, value] {
+    g_object_set_property(object.get(), name.c_str(), value.get());
     return OperationResult{};
   });
 }

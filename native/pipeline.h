@@ -60,6 +60,7 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   void BlockPad(const Napi::CallbackInfo& info);
   Napi::Value UnblockPad(const Napi::CallbackInfo& info);
   Napi::Value SendEos(const Napi::CallbackInfo& info);
+  Napi::Value SetProperty(const Napi::CallbackInfo& info);
   void SetKeepAlive(const Napi::CallbackInfo& info);
   Napi::Value Clock(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);

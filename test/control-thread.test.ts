@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { branchesOf } from '../lib/core/branch.js';
 import { native } from '../lib/core/native.js';
 import { Pipeline } from '../lib/index.js';
 import { rendered } from './support/media.js';
@@ -13,7 +14,7 @@ import { nextEvent, until } from './support/wait.js';
 
 // identity sleeps in the streaming thread for every buffer: stopping the
 // pipeline has to wait for the buffer in flight, half a second.
-const SLOW_TO_STOP = 'videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! identity sleep-time=500000 ! fakesink name=sink  webrtcbin name=w';
+const SLOW_TO_STOP = 'videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! identity name=slow sleep-time=500000 ! fakesink name=sink  webrtcbin name=w';
 
 const open: Pipeline[] = [];
 afterEach(() => {
@@ -105,6 +106,16 @@ describe('control thread', () => {
     expect(p.state).toBe('playing');
     // Down to ready on the way to null (the bus is flushed below ready), then up again.
     expect(states).toEqual(['paused', 'ready', 'ready', 'paused', 'playing']);
+  });
+
+  it('sets a property on the control thread; a wrong value is a TypeError at once', async () => {
+    const p = await playing();
+    const branches = branchesOf(p);
+    const identity = p.getElement('slow')!;
+    expect(() => branches.setLater(identity.native, 'sleep-time', 'soon')).toThrow(TypeError);
+    expect(() => branches.setLater(identity.native, 'no-such-property', 1)).toThrow(TypeError);
+    await branches.setLater(identity.native, 'sleep-time', 0);
+    expect(identity.get('sleep-time')).toBe(0);
   });
 
   it('closes a WebRtcBin whose own thread is stuck, and the process still exits on its own', async () => {

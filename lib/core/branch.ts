@@ -119,6 +119,16 @@ export class Branches {
     await this.handle.operation(operation());
   }
 
+  /**
+   * Sets a property on the pipeline's native thread: setting one takes the
+   * object's lock, which its streaming thread may hold (e.g. a clocksync's
+   * `sync` while it waits). The value is checked at once (TypeError).
+   */
+  setLater(object: NativeObject, property: string, value: unknown): Promise<void> {
+    const id = this.native.setProperty(object, property, value);
+    return this.queue(() => id);
+  }
+
   /** Sends end-of-stream into one sink pad, from a GStreamer thread. */
   sendEos(sinkPad: NativeObject): boolean {
     return this.native.sendPadEos(sinkPad);

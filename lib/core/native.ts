@@ -91,6 +91,8 @@ export interface NativePipeline {
   unblockPad(pad: NativeObject): number;
   /** Operation id; `done.result` is 'sent' or 'refused'. */
   sendEos(): number;
+  /** Operation id: sets a property on the control thread (setting one takes the object's lock). Throws TypeError at once for a wrong name or value. */
+  setProperty(object: NativeObject, name: string, value: unknown): number;
   setKeepAlive(keepAlive: boolean): void;
   clockTime(): number | null;
   /** Returns at once; the control thread stops and frees the pipeline, then ends. */
