@@ -9,7 +9,8 @@ import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline } from './pipeline.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids, normalizeRemoteSdp, withCandidate } from './sdp.js';
+import { receiveCapsFor } from './receive-feedback.js';
+import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { warmUp } from './warm-up.js';
@@ -392,6 +393,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? transceiverCaps(kindOrCaps) : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
     const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    // NACK and retransmission (RTX) for video, as browsers negotiate them.
+    if (kindOrCaps === 'video' || /media=(\(string\))?video\b/.test(caps)) transceiver.native.set('do-nack', true);
     this.addedTransceivers.push(transceiver);
     this.announceNegotiationSoon();
     return transceiver;
@@ -511,6 +514,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.deferredOffer = null;
       }
       const sdp = normalizeRemoteSdp(description.sdp);
+      if (type === 'offer') this.prepareReceivers(sdp);
       await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
     }
     this.recordDescription(side, { type, sdp: description.sdp });
@@ -651,6 +655,30 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private isolateInputs(): void {
     for (const { peer } of this.native.sinkPads()) {
       if (peer?.is('GstGhostPad') === true) this.pipeline.native.isolateFlow(peer);
+    }
+  }
+
+  /**
+   * Gives each m-section of a remote offer that no transceiver will take a
+   * receiving transceiver made here, with the feedback a sender adapts to
+   * (transport-cc, NACK/RTX, PLI, FIR; see receive-feedback.ts): webrtcbin
+   * would make one itself, and answer without them. Sections are taken as
+   * webrtcbin does: by mid, else by a transceiver not yet associated.
+   */
+  private prepareReceivers(sdp: string): void {
+    const transceivers = this.native.getTransceivers();
+    const mids = new Set(transceivers.map((transceiver) => transceiver.get('mid') as string | null).filter((mid) => mid !== null));
+    let unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).length;
+    for (const media of parseSdp(sdp).media) {
+      if (isRejected(media) || (media.mid !== undefined && mids.has(String(media.mid)))) continue;
+      const caps = receiveCapsFor(media);
+      if (caps === null) continue;
+      if (unassociated > 0) {
+        unassociated--;
+        continue;
+      }
+      const transceiver = this.native.addTransceiver('recvonly', caps);
+      if (media.type === 'video') transceiver.set('do-nack', true);
     }
   }
 
