@@ -306,8 +306,10 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     }
     const viewer: Viewer = { webrtcbin, tracks: [], removal: null };
     try {
-      for (const { feed, payloadType, mlineIndex, answerCaps } of plan) {
-        const branch = native.addBin(`queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}`);
+      for (const { feed, payloadType, mlineIndex, answerCaps, rtpCapsFix } of plan) {
+        const branch = native.addBin(
+          `queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}${rtpCapsFix}`,
+        );
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         const guardTarget = native.isolateFlow(native.getPad(branch, 'sink')!);
         viewer.tracks.push({ feed, branch, teePad: null, guardTarget });
@@ -388,7 +390,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Which payload type and m-line each input gets, from the remote offer when there is one. */
   private planTracks(remoteOffer: SessionDescription | undefined) {
     if (remoteOffer === undefined) {
-      return this.feeds.map((feed, index) => ({ feed, payloadType: DEFAULT_PAYLOAD_TYPES[feed.codec], mlineIndex: index, answerCaps: null as string | null }));
+      return this.feeds.map((feed, index) => ({ feed, payloadType: DEFAULT_PAYLOAD_TYPES[feed.codec], mlineIndex: index, answerCaps: null as string | null, rtpCapsFix: '' }));
     }
     if (typeof remoteOffer !== 'object' || remoteOffer === null || remoteOffer.type !== 'offer' || typeof remoteOffer.sdp !== 'string') {
       throw new TypeError("remoteOffer must be a session description of type 'offer'");
@@ -405,7 +407,15 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       const answerCaps =
         `application/x-rtp, media=(string)${feed.kind}, encoding-name=(string)${feed.codec}, payload=(int)${match.payloadType}, clock-rate=(int)${match.clockRate}` +
         (feed.codec === 'H264' ? ', packetization-mode=(string)1' : '');
-      return { feed, payloadType: match.payloadType, mlineIndex: match.mlineIndex, answerCaps };
+      // Once our RTP caps reach the webrtcbin, create-answer intersects the offer
+      // with them, not with the preferences alone: the payloader's profile-level-id
+      // (from our SPS, e.g. 42c015) then fails to intersect the offer's (42e01f), and
+      // webrtcbin answers with the offer's first format instead. The profile already
+      // matched above, so our caps take the offer's profile-level-id (browsers decode
+      // every level of a profile they accept).
+      const offeredProfile = feed.codec === 'H264' ? match.fmtp['profile-level-id'] : undefined;
+      const rtpCapsFix = offeredProfile === undefined || !/^[0-9a-f]{6}$/i.test(offeredProfile) ? '' : ` ! capssetter caps="application/x-rtp, profile-level-id=(string)${offeredProfile.toLowerCase()}"`;
+      return { feed, payloadType: match.payloadType, mlineIndex: match.mlineIndex, answerCaps, rtpCapsFix };
     });
   }
 
