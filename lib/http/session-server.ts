@@ -407,7 +407,13 @@ export abstract class HttpSessionServer<Events extends HttpSessionServerEvents &
       request.resume();
       throw new HttpRefusal(412, `If-Match ${ifMatch} does not match the session's ETag`, { etag: session.etag });
     }
-    const fragment = parseTrickleFragment(await readBody(request, this.maxBodyBytes));
+    const body = await readBody(request, this.maxBodyBytes);
+    let fragment;
+    try {
+      fragment = parseTrickleFragment(body);
+    } catch (error) {
+      throw new HttpRefusal(400, `malformed trickle fragment: ${(error as Error).message}`);
+    }
     if (fragment.iceUfrag !== null && session.remoteUfrag !== null && fragment.iceUfrag !== session.remoteUfrag) {
       throw new HttpRefusal(422, 'new ICE credentials ask for an ICE restart, which GStreamer 1.22 webrtcbin cannot do as the answering side; DELETE this session and POST a new offer');
     }
