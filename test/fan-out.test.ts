@@ -186,7 +186,9 @@ describe('MediaFanOut', () => {
     await until(() => receiver.webrtcbin.iceGatheringState === 'complete' && viewer.iceGatheringState === 'complete', 'both sides gathered');
     for (const candidate of offererCandidates) await viewer.addIceCandidate(candidate);
     for (const candidate of answererCandidates) await receiver.webrtcbin.addIceCandidate(candidate);
-    await until(() => receiver.videoFrames >= 15, 'the offerer decodes the H.264 video');
+    await until(() => receiver.videoFrames >= 15, 'the offerer decodes the H.264 video').catch((error: Error) => {
+      throw new Error(`${error.message} (offerer ${receiver.webrtcbin.connectionState}, viewer ${viewer.connectionState}, ${receiver.videoFrames} frames, tracks ${receiver.tracks.map((t) => t.encodingName)})`);
+    });
   });
 
   it('refuses an offer that has no format for its video, naming what was offered', async () => {
