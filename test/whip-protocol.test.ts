@@ -205,6 +205,35 @@ describe('WHIP server protocol', () => {
 });
 
 describe('WHEP server protocol', () => {
+  it("answers a browser-like offer with the offer's H.264, sendonly, with a=ssrc for BUNDLE demuxing", async () => {
+    const fan = new MediaFanOut({ video: { source: 'videotestsrc is-live=true' } });
+    open.push(fan);
+    await fan.start();
+    const server = new WhepServer({ source: fan });
+    open.push(server);
+    const url = await server.listen();
+    // Chrome's order: VP8 first, then baseline H.264 with level asymmetry; audio too.
+    const webrtcbin = new WebRtcBin({ bundlePolicy: 'max-bundle' });
+    open.push(webrtcbin);
+    webrtcbin.addTransceiver(
+      'application/x-rtp, media=video, encoding-name=VP8, payload=96, clock-rate=90000; ' +
+        'application/x-rtp, media=video, encoding-name=H264, payload=102, clock-rate=90000, packetization-mode=(string)1, profile-level-id=(string)42001f, level-asymmetry-allowed=(string)1',
+      { direction: 'recvonly' },
+    );
+    webrtcbin.addTransceiver('audio', { direction: 'recvonly' });
+    const offer = await webrtcbin.createOffer();
+    const { response, text } = await post(url, offer.sdp);
+    expect(response.status).toBe(201);
+    const [video, audio] = text.split(/\r\n(?=m=)/).slice(1);
+    expect(video).toMatch(/^m=video \d+ UDP\/TLS\/RTP\/SAVPF 102\r\n/);
+    expect(video).toMatch(/\r\na=rtpmap:102 H264\/90000\r\n/);
+    expect(video).toMatch(/\r\na=fmtp:102 .*profile-level-id=42001f/);
+    expect(video).toMatch(/\r\na=sendonly\r\n/);
+    expect(video).toMatch(/\r\na=ssrc:\d+ cname:/);
+    // Nothing to send for the audio it asked for: inactive, not refused.
+    expect(audio).toMatch(/\r\na=inactive\r\n/);
+  });
+
   it('refuses an offer without H.264 with 406 naming what was offered, and keeps no viewer', async () => {
     const fan = new MediaFanOut({ video: { source: 'videotestsrc is-live=true' } });
     open.push(fan);

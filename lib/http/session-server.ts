@@ -65,6 +65,8 @@ export class HttpSession extends SafeEmitter<HttpSessionEvents> {
   etag = `"${randomBytes(9).toString('base64url')}"`;
   /** @internal The ICE username fragment of the client's offer (a different one in a PATCH asks for an ICE restart). */
   remoteUfrag: string | null = null;
+  /** @internal Tasks to finish before the WebRtcBin is released (see beforeRelease). */
+  readonly releaseTasks: (() => unknown)[] = [];
   private ending: Promise<void> | null = null;
 
   /** @internal */
@@ -85,6 +87,16 @@ export class HttpSession extends SafeEmitter<HttpSessionEvents> {
   /** Whether the session ended. */
   get closed(): boolean {
     return this.ending !== null;
+  }
+
+  /**
+   * Runs `task` when the session ends, before its WebRtcBin is closed, e.g.
+   * `session.beforeRelease(() => recorder.stop())` so a recording is finished
+   * while its media is still there. Each task may take up to 5 s.
+   */
+  beforeRelease(task: () => unknown): void {
+    if (typeof task !== 'function') throw new TypeError('beforeRelease takes a function');
+    this.releaseTasks.push(task);
   }
 
   /** Ends the session and frees it (as a DELETE would). Idempotent. */
@@ -118,11 +130,15 @@ export interface HttpSessionServerEvents extends ListenerErrorEvent {
 /** @internal What a subclass makes for one offer. */
 export interface SessionMedia {
   webrtcbin: WebRtcBin;
+  /** Resolves when the WebRtcBin may answer (e.g. once its media has caps). */
+  ready?: Promise<void>;
   /** Frees what was made (removes a fan-out viewer, closes a WebRtcBin). */
   release(): Promise<void>;
 }
 
 const ALLOW_ENDPOINT = 'OPTIONS, POST';
+/** How long one beforeRelease() task may hold up a session's release. */
+const RELEASE_TASK_TIMEOUT_MS = 5000;
 const ALLOW_RESOURCE = 'OPTIONS, PATCH, DELETE';
 
 /** @internal The shared server; see WhipServer and WhepServer. */
@@ -324,6 +340,7 @@ export abstract class HttpSessionServer<Events extends HttpSessionServerEvents &
       const url = `${this.baseUrl(request)}${this.path === '/' ? '' : this.path}/${id}`;
       session = new HttpSession(id, url, media.webrtcbin, request.socket.remoteAddress ?? '', (s, reason) => this.endSession(s, reason));
       session.remoteUfrag = iceCredentials(offer).ufrag;
+      await media.ready;
       const answer = await this.answer(media.webrtcbin, offer, session);
       if (this.closing !== null) throw new HttpRefusal(503, 'the server is shutting down');
       const timer = this.watch(session);
@@ -469,6 +486,18 @@ export abstract class HttpSessionServer<Events extends HttpSessionServerEvents &
     if (entry === undefined) return;
     this.sessionMap.delete(session.id);
     clearInterval(entry.timer);
+    await Promise.all(
+      session.releaseTasks.map(async (task) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([Promise.resolve().then(task), new Promise((resolve) => (timer = setTimeout(resolve, RELEASE_TASK_TIMEOUT_MS)))]);
+        } catch (error) {
+          this.notify('error', error instanceof Error ? error : new Error(String(error)));
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
     try {
       await entry.media.release();
     } catch (error) {

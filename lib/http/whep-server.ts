@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 
 import { OperationError } from '../core/errors.js';
+import type { WebRtcBin } from '../core/webrtcbin.js';
 import type { ViewerSource } from '../media/viewer-sessions.js';
 import { HttpRefusal } from './http-body.js';
 import { HttpSessionServer, type HttpSession, type HttpSessionServerEvents, type HttpSessionServerOptions, type SessionMedia } from './session-server.js';
@@ -49,8 +50,31 @@ export class WhepServer extends HttpSessionServer<WhepServerEvents> {
       if (error instanceof OperationError || error instanceof TypeError) throw new HttpRefusal(406, (error as Error).message);
       throw new HttpRefusal(503, `the source cannot take a viewer now: ${(error as Error).message}`);
     }
-    return { webrtcbin: viewer, release: () => this.source.removeViewer(viewer) };
+    return { webrtcbin: viewer, ready: capsReady(viewer), release: () => this.source.removeViewer(viewer) };
   }
 
   protected sessionCreated(_session: HttpSession): void {}
+}
+
+/** How long an answer waits for a new viewer's media caps. */
+const CAPS_WAIT_MS = 2000;
+
+/**
+ * Resolves once the viewer's media has caps (its `negotiationneeded`, which
+ * WebRtcBin holds back until every sink pad has caps), or after CAPS_WAIT_MS.
+ * An answer made before then has no a=ssrc lines, and browsers, which demux a
+ * BUNDLE by SSRC when webrtcbin sends no MID header extension, then drop the media.
+ */
+function capsReady(viewer: WebRtcBin): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      viewer.off('negotiationneeded', done);
+      viewer.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, CAPS_WAIT_MS);
+    viewer.on('negotiationneeded', done);
+    viewer.on('close', done);
+  });
 }

@@ -16,8 +16,10 @@ export interface WhipServerOptions extends HttpSessionServerOptions {
 /** Events of WhipServer. */
 export interface WhipServerEvents extends HttpSessionServerEvents {
   /**
-   * A published stream arrived: link it (`track.link('rtph264depay ! ...')`),
-   * or it is discarded. `session` says whose it is.
+   * A published stream arrived: link it (`track.link('rtph264depay ! ...')`)
+   * or discard it. `session` says whose it is. Tracks also arrive as
+   * `session.webrtcbin`'s `track` events (a WebRtcRecorder takes them there);
+   * with no listener for either, they are discarded.
    */
   track: [track: Track, session: HttpSession];
 }
@@ -49,10 +51,12 @@ export class WhipServer extends HttpSessionServer<WhipServerEvents> {
   }
 
   protected sessionCreated(session: HttpSession): void {
-    session.webrtcbin.on('track', (track) => {
-      (this as unknown as { dispatch(event: 'track', track: Track, session: HttpSession): boolean }).dispatch('track', track, session);
-      // Nobody linked it: discard, so the unlinked pad does not stop the session.
-      if (!track.linked) track.discard();
+    const webrtcbin = session.webrtcbin;
+    webrtcbin.on('track', (track) => {
+      const heard = (this as unknown as { dispatch(event: 'track', track: Track, session: HttpSession): boolean }).dispatch('track', track, session);
+      // Nobody listens (neither to us nor to the WebRtcBin, as a WebRtcRecorder
+      // does): discard it, so the unlinked pad does not stop the session.
+      if (!heard && webrtcbin.listenerCount('track') === 1 && !track.linked) track.discard();
     });
   }
 }
