@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MediaFanOut, WhepClient, WhepServer, type Track, type WebRtcBin } from '../lib/index.js';
+import { startCoturn } from './support/coturn.js';
 import { rendered } from './support/media.js';
 import { until } from './support/wait.js';
 
@@ -60,6 +61,29 @@ describe('WHEP', () => {
       expect(webrtcbin.closed).toBe(true);
     });
   }
+
+  it('a relay-only WhepClient uses the TURN server (and credentials) announced in Link headers', async () => {
+    const coturn = await startCoturn();
+    open.push({ close: () => coturn.stop() });
+    // coturn relays on 127.0.0.1 only, so the server side is relay-only too (as in test/turn.test.ts).
+    const fan = new MediaFanOut({ video: { source: TEST_VIDEO }, iceServers: [coturn.iceServer], iceTransportPolicy: 'relay' });
+    open.push(fan);
+    await fan.start();
+    const server = new WhepServer({ source: fan, iceServers: [coturn.iceServer] });
+    open.push(server);
+    const url = await server.listen();
+    // No ICE servers of its own, and relay only: it can only connect through what the server announces.
+    const { client, frames } = decodingClient(url, { webrtcbin: { iceTransportPolicy: 'relay' } });
+    const webrtcbin = await client.play({ audio: false });
+    expect(client.iceServers).toEqual([coturn.iceServer]);
+    await until(() => frames(webrtcbin, 'video') >= 15, 'the client decodes through the relay', 20_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${coturn.log()}`);
+    });
+    const offer = webrtcbin.localDescription!.sdp;
+    const candidates = offer.split('\r\n').filter((line) => line.startsWith('a=candidate:'));
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(candidates.every((line) => / typ relay /.test(line))).toBe(true);
+  });
 
   it('serves several players from the one encode', async () => {
     const { fan, url } = await whepServer();

@@ -99,7 +99,8 @@ describe('WHIP interop', () => {
     expect(client.trickling).toBe(false);
     expect(authorizations).toEqual(['Bearer tok']);
     await client.close();
-    expect(seen.filter((line) => !line.startsWith('PATCH'))).toEqual(['POST /start', 'POST /whip/endpoint', 'DELETE /whip/resources/1']);
+    // OPTIONS first (ICE server discovery; this endpoint has none), then the offer.
+    expect(seen.filter((line) => !line.startsWith('PATCH'))).toEqual(['OPTIONS /start', 'OPTIONS /whip/endpoint', 'POST /start', 'POST /whip/endpoint', 'DELETE /whip/resources/1']);
     expect(seen.filter((line) => line.startsWith('PATCH')).every((line) => line === 'PATCH /whip/resources/1')).toBe(true);
   });
 

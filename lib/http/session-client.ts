@@ -1,6 +1,7 @@
 // What WhipClient and WhepClient share: the client side of an HTTP-negotiated
 // WebRTC session (RFC 9725 and WHEP). POST the offer, apply the answer, trickle
 // later candidates with PATCH, DELETE the resource on close.
+import { toWebRtcBinIceServers } from '../core/ice-servers.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
 import type { IceCandidate, IceServer } from '../core/types.js';
 import type { WebRtcBin } from '../core/webrtcbin.js';
@@ -30,6 +31,14 @@ export interface HttpSessionClientOptions {
   trickle?: boolean | 'auto';
   /** See `trickle`. */
   gatheringTimeout?: number;
+  /**
+   * Before the offer, ask the endpoint (OPTIONS) for its ICE servers (`Link:
+   * rel="ice-server"`, TURN credentials included) and give them to a WebRtcBin
+   * that has none configured: webrtcbin 1.22 uses ICE servers only for the
+   * gathering that follows, so those in the POST response come too late to be
+   * used (they are still reported in `iceServers`). Default true.
+   */
+  discoverIceServers?: boolean;
 }
 
 /** Events of WhipClient and WhepClient. */
@@ -85,6 +94,7 @@ export abstract class HttpSessionClient<Events extends HttpSessionClientEvents &
     if (!Number.isInteger(timeout) || timeout <= 0) throw new TypeError('timeout must be a positive integer (milliseconds)');
     if (options.gatheringTimeout !== undefined && (!Number.isInteger(options.gatheringTimeout) || options.gatheringTimeout < 0)) throw new TypeError('gatheringTimeout must be a non-negative integer (milliseconds)');
     if (options.trickle !== undefined && options.trickle !== true && options.trickle !== false && options.trickle !== 'auto') throw new TypeError("trickle must be true, false or 'auto'");
+    if (options.discoverIceServers !== undefined && typeof options.discoverIceServers !== 'boolean') throw new TypeError('discoverIceServers must be a boolean');
     if (options.token !== undefined && (typeof options.token !== 'string' || /[\r\n]/.test(options.token))) throw new TypeError('token must be a string without line breaks');
     this.endpoint = parsed.toString();
     this.options = { ...options, timeout };
@@ -132,6 +142,8 @@ export abstract class HttpSessionClient<Events extends HttpSessionClientEvents &
     webrtcbin.on('icecandidate', onCandidate);
     this.detach = () => webrtcbin.off('icecandidate', onCandidate);
 
+    if (this.options.discoverIceServers !== false) await this.discoverIceServers(webrtcbin);
+    this.assertNotClosed();
     const offer = await webrtcbin.createOffer();
     await webrtcbin.setLocalDescription(offer);
     const trickle = this.options.trickle ?? 'auto';
@@ -150,7 +162,8 @@ export abstract class HttpSessionClient<Events extends HttpSessionClientEvents &
     }
     const location = response.headers.get('location');
     const acceptPatch = (response.headers.get('accept-patch') ?? '').toLowerCase();
-    this.iceServers = iceServersFromLinkHeaders(response.headers.get('link')?.split(/,(?=\s*<)/));
+    const announced = iceServersFromLinkHeaders(response.headers.get('link')?.split(/,(?=\s*<)/));
+    if (announced.length > 0) this.iceServers = announced;
     const canTrickle = trickle !== false && location !== null && acceptPatch.includes(TRICKLE_ICE_SDPFRAG);
     this.resource = { url: location === null ? null : new URL(location, response.url).toString(), etag: response.headers.get('etag'), trickle: canTrickle };
     if (this.closing !== null) {
@@ -163,6 +176,28 @@ export abstract class HttpSessionClient<Events extends HttpSessionClientEvents &
       this.notify('tricklefallback', location === null ? 'the server gave no Location' : 'the server does not accept trickle ICE (no Accept-Patch: application/trickle-ice-sdpfrag)');
     }
     if (canTrickle) this.scheduleFlush();
+  }
+
+  /**
+   * OPTIONS to the endpoint; the ICE servers of its Link headers go to a
+   * WebRtcBin without ICE servers of its own (webrtcbin holds one STUN and one
+   * TURN server in its properties). A server without OPTIONS is no error.
+   */
+  private async discoverIceServers(webrtcbin: WebRtcBin): Promise<void> {
+    const response = await sendRequest(this.request('OPTIONS', this.endpoint, {}), this.makeError, true).catch(() => null);
+    if (response === null || response.status >= 300) return;
+    const servers = iceServersFromLinkHeaders(response.headers.get('link')?.split(/,(?=\s*<)/));
+    if (servers.length === 0) return;
+    this.iceServers = servers;
+    if (webrtcbin.element.get('stun-server') != null || webrtcbin.element.get('turn-server') != null) return;
+    let converted;
+    try {
+      converted = toWebRtcBinIceServers(servers);
+    } catch {
+      return; // a server webrtcbin cannot use (stuns:) is skipped, not fatal
+    }
+    if (converted.stun !== undefined) webrtcbin.element.set('stun-server', converted.stun);
+    if (converted.turn.length > 0) webrtcbin.element.set('turn-server', converted.turn[0]);
   }
 
   /**
