@@ -2,9 +2,10 @@
 // gets the one encode of a MediaFanOut, decoded by the client.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { MediaFanOut, WhepClient, WhepServer, type Track, type WebRtcBin } from '../lib/index.js';
+import { MediaFanOut, RtspBridge, WhepClient, WhepServer, type Track, type WebRtcBin } from '../lib/index.js';
 import { startCoturn } from './support/coturn.js';
 import { rendered } from './support/media.js';
+import { startRtspServer } from './support/rtsp-server.js';
 import { until } from './support/wait.js';
 
 const TEST_VIDEO = 'videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=15/1';
@@ -83,6 +84,23 @@ describe('WHEP', () => {
     const candidates = offer.split('\r\n').filter((line) => line.startsWith('a=candidate:'));
     expect(candidates.length).toBeGreaterThan(0);
     expect(candidates.every((line) => / typ relay /.test(line))).toBe(true);
+  });
+
+  it('serves an RTSP camera through an RtspBridge: the camera\'s H.264, never re-encoded', async () => {
+    const camera = await startRtspServer();
+    open.push({ close: () => camera.stop() });
+    const bridge = new RtspBridge({ url: camera.url });
+    open.push(bridge);
+    await bridge.start();
+    const server = new WhepServer({ source: bridge });
+    open.push(server);
+    const url = await server.listen();
+    const { client, tracks, frames } = decodingClient(url);
+    const webrtcbin = await client.play();
+    await until(() => frames(webrtcbin, 'video') >= 15, 'the client decodes the camera');
+    expect(tracks.map((track) => track.encodingName)).toEqual(['H264']);
+    const native = bridge.fanOut.pipeline.native;
+    expect(native.elementsByFactory('x264enc').length + native.elementsByFactory('avdec_h264').length).toBe(0);
   });
 
   it('serves several players from the one encode', async () => {
