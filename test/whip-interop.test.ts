@@ -143,6 +143,8 @@ describe('WHIP interop', () => {
       if (request.url === '/forbidden') return void response.writeHead(403, { 'content-type': 'text/plain' }).end('stream key unknown');
       if (request.url === '/moved') return void response.writeHead(301, { location: '/forbidden' }).end();
       if (request.url === '/json') return void response.writeHead(201, { 'content-type': 'application/json', location: '/x' }).end('{}');
+      if (request.url === '/garbage') return void response.writeHead(201, { 'content-type': 'application/sdp', location: '/x' }).end('v=0\r\nthis is not SDP\r\n');
+      if (request.url === '/x') return void response.writeHead(200).end(); // the DELETE of the refused /garbage session
       // /silent: never answers
     });
     const base = await listen(server);
@@ -160,6 +162,7 @@ describe('WHIP interop', () => {
     expect((forbidden as Error).message).toBe(`WHIP POST ${base}/forbidden answered 403: stream key unknown`);
     expect(await attempt('/moved')).toMatchObject({ kind: 'http', status: 301, reason: expect.stringMatching(/only 307 and 308 are followed/) });
     expect(await attempt('/json')).toMatchObject({ kind: 'protocol', status: 201, reason: expect.stringMatching(/not application\/sdp/) });
+    expect(await attempt('/garbage')).toMatchObject({ kind: 'protocol', status: 201, reason: expect.stringMatching(/the answer was refused: malformed SDP line/) });
     expect(await attempt('/silent', { timeout: 500 })).toMatchObject({ kind: 'timeout', status: null, reason: 'no answer within 500 ms' });
     // A port nobody listens on (any more).
     const closed = createServer();

@@ -65,6 +65,24 @@ describe('WHIP/WHEP session lifecycle', () => {
     expect(await settled(threadCount)).toBeLessThanOrEqual(threads);
   }, 180_000);
 
+  it('20 WHEP play/stop cycles leave the fan-out as it was', async () => {
+    const fan = await fanOut();
+    const server = new WhepServer({ source: fan });
+    open.push(server);
+    const url = await server.listen();
+    const baseline = fan.elementCount;
+    for (let i = 0; i < 20; i++) {
+      const client = new WhepClient(url, { trickle: i % 2 === 0 });
+      client.on('track', (track) => track.discard());
+      const player = await client.play({ audio: false });
+      await until(() => player.connectionState === 'connected', 'the player connects');
+      await client.close();
+      expect(server.sessions).toEqual([]);
+    }
+    await until(() => fan.viewers.length === 0, 'every viewer is removed');
+    expect(fan.elementCount).toBe(baseline);
+  }, 120_000);
+
   it('frees a WHIP session whose publisher vanished without DELETE, after the inactivity timeout', async () => {
     const fan = await fanOut();
     const server = new WhipServer({ inactivityTimeout: 2000, connectTimeout: 2000 });

@@ -171,7 +171,11 @@ export abstract class HttpSessionClient<Events extends HttpSessionClientEvents &
       await this.deleteResource();
       this.assertNotClosed();
     }
-    await webrtcbin.setRemoteDescription({ type: 'answer', sdp: normalizeRemoteSdp(response.body) });
+    try {
+      await webrtcbin.setRemoteDescription({ type: 'answer', sdp: normalizeRemoteSdp(response.body) });
+    } catch (error) {
+      throw this.makeError({ kind: 'protocol', status: response.status, reason: `the answer was refused: ${(error as Error).message}`, method: 'POST', url: response.url });
+    }
     if (trickle !== false && !canTrickle) {
       this.notify('tricklefallback', location === null ? 'the server gave no Location' : 'the server does not accept trickle ICE (no Accept-Patch: application/trickle-ice-sdpfrag)');
     }
