@@ -5,7 +5,17 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { MediaFanOut, WebRtcBin, WhepServer, WhipServer, type SessionDescription } from '../lib/index.js';
+import {
+  buildTrickleFragment,
+  iceServersFromLinkHeaders,
+  iceServersToLinkHeaders,
+  MediaFanOut,
+  parseTrickleFragment,
+  WebRtcBin,
+  WhepServer,
+  WhipServer,
+  type SessionDescription,
+} from '../lib/index.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -201,6 +211,46 @@ describe('WHIP server protocol', () => {
     expect(response.headers.get('location')).toMatch(new RegExp(`^${base}/ingest/live/`));
     await whip.close();
     expect(await (await fetch(`${base}/ingest/live`, { method: 'POST' })).text()).toBe('app');
+  });
+});
+
+describe('Link headers and trickle fragments', () => {
+  it('reads ICE servers from Link headers: quoted credentials, other relations skipped, round trip', () => {
+    const header = [
+      '<https://example.test/help>; rel="help"',
+      '<stun:stun.example.test:3478>; rel=ice-server',
+      '<turn:turn.example.test:3478?transport=udp>; rel="ice-server"; username="u\\"1"; credential="a,b;c"; credential-type="password"',
+      '<turns:turn.example.test:5349?transport=tcp>; rel="ice-server"; username=plain; credential=token',
+    ].join(', ');
+    const servers = iceServersFromLinkHeaders(header.split(/,(?=\s*<)/));
+    expect(servers).toEqual([
+      { urls: 'stun:stun.example.test:3478' },
+      { urls: 'turn:turn.example.test:3478?transport=udp', username: 'u"1', credential: 'a,b;c' },
+      { urls: 'turns:turn.example.test:5349?transport=tcp', username: 'plain', credential: 'token' },
+    ]);
+    expect(iceServersFromLinkHeaders(iceServersToLinkHeaders(servers))).toEqual(servers);
+  });
+
+  it('builds and parses trickle fragments; a fragment that is not one is a TypeError', () => {
+    const text = buildTrickleFragment('ufrag1', 'pwd1', [
+      { mline: 'm=video 9 UDP/TLS/RTP/SAVPF 96', mid: 'v', candidates: ['candidate:1 1 UDP 1 127.0.0.1 5000 typ host'], endOfCandidates: true },
+      { mline: 'm=audio 9 UDP/TLS/RTP/SAVPF 111', mid: null, candidates: ['a=candidate:2 1 UDP 1 127.0.0.1 5002 typ host'], endOfCandidates: false },
+    ]);
+    expect(text).toBe(
+      'a=ice-ufrag:ufrag1\r\na=ice-pwd:pwd1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\na=candidate:1 1 UDP 1 127.0.0.1 5000 typ host\r\na=end-of-candidates\r\n' +
+        'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:2 1 UDP 1 127.0.0.1 5002 typ host\r\n',
+    );
+    expect(parseTrickleFragment(text)).toEqual({
+      iceUfrag: 'ufrag1',
+      icePwd: 'pwd1',
+      endOfCandidates: true,
+      candidates: [
+        { candidate: 'candidate:1 1 UDP 1 127.0.0.1 5000 typ host', sdpMid: 'v', sdpMLineIndex: undefined },
+        { candidate: 'candidate:2 1 UDP 1 127.0.0.1 5002 typ host', sdpMLineIndex: 1 },
+      ],
+    });
+    expect(() => parseTrickleFragment('{"candidate":"x"}')).toThrow(TypeError);
+    expect(() => parseTrickleFragment('a=candidate:1 1 UDP 1 127.0.0.1 5000 typ host')).toThrow(/before any m-line/);
   });
 });
 
