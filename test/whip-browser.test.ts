@@ -1,7 +1,8 @@
 // Headless Chromium speaking WHIP and WHEP with nothing but fetch in the page,
-// as browser players and publishers do: a publisher with the fake camera to our
-// WhipServer, and a trickling player of our WhepServer with Chromium's default
-// mDNS candidates. The page comes from another origin, so CORS is exercised too.
+// as browser players and publishers do: publishers to our WhipServer (the fake
+// camera, which Chromium then shows its host addresses to, and a canvas with only
+// mDNS host candidates), and a trickling player of our WhepServer with Chromium's
+// default mDNS candidates. The page comes from another origin, so CORS is exercised too.
 import { createServer } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,29 @@ window.publish = async (url) => {
   const location = new URL(response.headers.get('Location'), url).href;
   await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
   return location;
+};
+// A publisher without camera permission: a canvas animation and a WebAudio tone, so
+// Chromium keeps its host addresses behind mDNS names, as for any page.
+window.publishCanvas = async (url) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 320; canvas.height = 240;
+  const context2d = canvas.getContext('2d');
+  let frame = 0;
+  setInterval(() => { context2d.fillStyle = 'hsl(' + (frame++ * 7 % 360) + ',80%,50%)'; context2d.fillRect(0, 0, 320, 240); }, 33);
+  const audio = new AudioContext();
+  const oscillator = audio.createOscillator();
+  const destination = audio.createMediaStreamDestination();
+  oscillator.connect(destination); oscillator.start();
+  const pc = new RTCPeerConnection();
+  window.pc = pc;
+  pc.onicecandidate = ({ candidate }) => candidate && candidate.candidate && window.candidates.push(candidate.candidate);
+  for (const track of [...canvas.captureStream(30).getVideoTracks(), ...destination.stream.getAudioTracks()]) pc.addTransceiver(track, { direction: 'sendonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitForGathering(pc);
+  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+  if (response.status !== 201) throw new Error('POST answered ' + response.status + ': ' + await response.text());
+  await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  return new URL(response.headers.get('Location'), url).href;
 };
 window.play = async (url) => {
   const pc = new RTCPeerConnection();
@@ -126,6 +150,30 @@ describe('WHIP and WHEP with Chromium', () => {
     const pipeline = sessions[0].webrtcbin.pipeline;
     await until(() => rendered(pipeline, 'video-out') >= 30 && rendered(pipeline, 'audio-out') >= 30, 'the server decodes the browser video and audio', 20_000);
     expect(codecs.sort()).toEqual(['OPUS', 'VP8']);
+    expect(await tab.evaluate((resource) => (window as any).stop(resource), location)).toBe(200);
+    expect(server.sessions).toEqual([]);
+    await tab.close();
+  }, 60_000);
+
+  it('Chromium publishes over WHIP with only mDNS host candidates (no camera permission); the server decodes', async () => {
+    const server = new WhipServer();
+    closers.push(() => server.close());
+    const sessions: HttpSession[] = [];
+    server.on('track', (track, session) => {
+      sessions.push(session);
+      track.link(`${DECODERS[track.encodingName]} ! fakesink name=${track.kind}-out sync=false async=false`);
+    });
+    const url = await server.listen();
+    await chromium.context.clearPermissions();
+    const tab = await page();
+    const location = await tab.evaluate((endpoint) => (window as any).publishCanvas(endpoint), url);
+    const candidates: string[] = await tab.evaluate(() => (window as any).candidates);
+    const hosts = candidates.filter((c) => / typ host/.test(c));
+    expect(hosts.length).toBeGreaterThan(0);
+    expect(hosts.every((c) => /\.local /.test(c))).toBe(true);
+    await until(() => sessions.length === 2, 'both tracks arrive');
+    const pipeline = sessions[0].webrtcbin.pipeline;
+    await until(() => rendered(pipeline, 'video-out') >= 30 && rendered(pipeline, 'audio-out') >= 30, 'the server decodes the canvas and the tone', 20_000);
     expect(await tab.evaluate((resource) => (window as any).stop(resource), location)).toBe(200);
     expect(server.sessions).toEqual([]);
     await tab.close();
