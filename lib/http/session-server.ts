@@ -1,8 +1,8 @@
 // What WhipServer and WhepServer share: the server side of HTTP-negotiated
 // WebRTC sessions (RFC 9725, WHEP). Routing, authentication, CORS, limits, the
-// resource's ETag, trickle ICE by PATCH, DELETE, and expiry of sessions whose
-// peer vanished. The subclasses say how a session's WebRtcBin is made.
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+// resource's ETag, trickle ICE by PATCH and DELETE. The subclasses say how a
+// session's WebRtcBin is made.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,8 +12,10 @@ import { checkDescription } from '../core/sdp.js';
 import type { IceCandidate, IceServer } from '../core/types.js';
 import type { WebRtcBin } from '../core/webrtcbin.js';
 import { HttpRefusal, mediaType, readBody, send } from './http-body.js';
+import { HttpSession, type HttpSessionEndReason } from './http-session.js';
 import { iceServersToLinkHeaders } from './link-header.js';
 import { completeLocalSdp, iceCredentials, normalizeRemoteSdp } from './session-sdp.js';
+import { watchSession } from './session-watch.js';
 import { parseTrickleFragment, TRICKLE_ICE_SDPFRAG } from './trickle-fragment.js';
 
 /** Options of WhipServer and WhepServer. */
@@ -40,79 +42,6 @@ export interface HttpSessionServerOptions {
   connectTimeout?: number;
   /** Milliseconds without packets from a connected peer before its session is freed. Default 15000. */
   inactivityTimeout?: number;
-}
-
-/** Why a session ended. */
-export type HttpSessionEndReason = 'deleted' | 'closed' | 'expired' | 'failed' | 'server-closed';
-
-/** Events of one session. */
-export interface HttpSessionEvents extends ListenerErrorEvent {
-  /** The session ended and its resources were freed. */
-  close: [reason: HttpSessionEndReason];
-}
-
-/** One WHIP or WHEP session on our server: its resource URL and its WebRtcBin. */
-export class HttpSession extends SafeEmitter<HttpSessionEvents> {
-  /** The id in the resource URL. */
-  readonly id: string;
-  /** The absolute resource URL (`Location`). */
-  readonly url: string;
-  /** The session's WebRtcBin (for WHIP: receiving; for WHEP: the fan-out's viewer). */
-  readonly webrtcbin: WebRtcBin;
-  /** The client's address. */
-  readonly remoteAddress: string;
-  /** @internal */
-  etag = `"${randomBytes(9).toString('base64url')}"`;
-  /** @internal The ICE username fragment of the client's offer (a different one in a PATCH asks for an ICE restart). */
-  remoteUfrag: string | null = null;
-  /** @internal Tasks to finish before the WebRtcBin is released (see beforeRelease). */
-  readonly releaseTasks: (() => unknown)[] = [];
-  private ending: Promise<void> | null = null;
-
-  /** @internal */
-  constructor(
-    id: string,
-    url: string,
-    webrtcbin: WebRtcBin,
-    remoteAddress: string,
-    private readonly end: (session: HttpSession, reason: HttpSessionEndReason) => Promise<void>,
-  ) {
-    super();
-    this.id = id;
-    this.url = url;
-    this.webrtcbin = webrtcbin;
-    this.remoteAddress = remoteAddress;
-  }
-
-  /** Whether the session ended. */
-  get closed(): boolean {
-    return this.ending !== null;
-  }
-
-  /**
-   * Runs `task` when the session ends, before its WebRtcBin is closed, e.g.
-   * `session.beforeRelease(() => recorder.stop())` so a recording is finished
-   * while its media is still there. Each task may take up to 5 s.
-   */
-  beforeRelease(task: () => unknown): void {
-    if (typeof task !== 'function') throw new TypeError('beforeRelease takes a function');
-    this.releaseTasks.push(task);
-  }
-
-  /** Ends the session and frees it (as a DELETE would). Idempotent. */
-  close(): Promise<void> {
-    return this.finish('closed');
-  }
-
-  /** @internal */
-  finish(reason: HttpSessionEndReason): Promise<void> {
-    if (this.ending === null) {
-      this.ending = this.end(this, reason).then(() => {
-        this.dispatch('close', reason);
-      });
-    }
-    return this.ending;
-  }
 }
 
 /** Events of WhipServer and WhepServer. */
@@ -343,7 +272,7 @@ export abstract class HttpSessionServer<Events extends HttpSessionServerEvents &
       await media.ready;
       const answer = await this.answer(media.webrtcbin, offer, session);
       if (this.closing !== null) throw new HttpRefusal(503, 'the server is shutting down');
-      const timer = this.watch(session);
+      const timer = watchSession(session, this.options.connectTimeout ?? 30_000, this.options.inactivityTimeout ?? 15_000);
       this.sessionMap.set(id, { session, media, timer });
       this.pendingSessions--;
       this.notify('session', session);
@@ -444,43 +373,6 @@ export abstract class HttpSessionServer<Events extends HttpSessionServerEvents &
     send(response, 204, { ...this.corsHeaders(), etag: session.etag });
   }
 
-  /** Frees a session whose peer never connected, failed, or went silent. */
-  private watch(session: HttpSession): NodeJS.Timeout {
-    const connectTimeout = this.options.connectTimeout ?? 30_000;
-    const inactivityTimeout = this.options.inactivityTimeout ?? 15_000;
-    let notConnectedSince = Date.now();
-    let lastPackets = -1;
-    let lastActivity = Date.now();
-    let checking = false;
-    const timer = setInterval(
-      () => {
-        if (checking || session.closed) return;
-        const webrtcbin = session.webrtcbin;
-        if (webrtcbin.closed) return void session.finish('closed');
-        const state = webrtcbin.connectionState;
-        if (state === 'failed') return void session.finish('failed');
-        if (state !== 'connected') {
-          if (Date.now() - notConnectedSince >= connectTimeout) void session.finish('expired');
-          return;
-        }
-        notConnectedSince = Date.now();
-        checking = true;
-        webrtcbin
-          .getStats()
-          .then((report) => {
-            const packets = packetsFromPeer(report);
-            if (packets !== lastPackets) [lastPackets, lastActivity] = [packets, Date.now()];
-            else if (Date.now() - lastActivity >= inactivityTimeout) void session.finish('expired');
-          })
-          .catch(() => undefined)
-          .finally(() => (checking = false));
-      },
-      Math.max(50, Math.min(1000, Math.floor(Math.min(connectTimeout, inactivityTimeout) / 4))),
-    );
-    timer.unref();
-    return timer;
-  }
-
   private async endSession(session: HttpSession, reason: HttpSessionEndReason): Promise<void> {
     const entry = this.sessionMap.get(session.id);
     if (entry === undefined) return;
@@ -572,16 +464,4 @@ function parseOffer(body: string): string {
   checkDescription({ type: 'offer', sdp });
   if (!/^m=(audio|video) /m.test(sdp)) throw new TypeError('the offer has no audio or video m-line');
   return sdp;
-}
-
-/** Packets the peer sent us so far: RTP received and RTCP reports about what we send. */
-function packetsFromPeer(report: Record<string, Record<string, unknown>>): number {
-  let total = 0;
-  for (const stats of Object.values(report)) {
-    for (const field of ['packetsReceived', 'bytesReceived', 'reportsReceived', 'roundTripTimeMeasurements']) {
-      const value = stats[field];
-      if (typeof value === 'number' && (stats.type === 'inbound-rtp' || stats.type === 'remote-inbound-rtp' || stats.type === 'transport' || stats.type === 'candidate-pair')) total += value;
-    }
-  }
-  return total;
 }

@@ -6,7 +6,8 @@ import { OperationError } from '../core/errors.js';
 import type { WebRtcBin } from '../core/webrtcbin.js';
 import type { ViewerSource } from '../media/viewer-sessions.js';
 import { HttpRefusal } from './http-body.js';
-import { HttpSessionServer, type HttpSession, type HttpSessionServerEvents, type HttpSessionServerOptions, type SessionMedia } from './session-server.js';
+import type { HttpSession } from './http-session.js';
+import { HttpSessionServer, type HttpSessionServerEvents, type HttpSessionServerOptions, type SessionMedia } from './session-server.js';
 
 /** Options of WhepServer. */
 export interface WhepServerOptions extends HttpSessionServerOptions {

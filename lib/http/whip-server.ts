@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 
 import type { Track } from '../core/track.js';
 import { WebRtcBin } from '../core/webrtcbin.js';
-import { HttpSessionServer, type HttpSession, type HttpSessionServerEvents, type HttpSessionServerOptions, type SessionMedia } from './session-server.js';
+import type { HttpSession } from './http-session.js';
+import { HttpSessionServer, type HttpSessionServerEvents, type HttpSessionServerOptions, type SessionMedia } from './session-server.js';
 
 /** Options of WhipServer. */
 export interface WhipServerOptions extends HttpSessionServerOptions {
