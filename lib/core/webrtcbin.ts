@@ -294,7 +294,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   }
 
   /**
-   * Creates an SDP answer to the remote offer (`create-answer`).
+   * Creates an SDP answer to the remote offer (`create-answer`), once every
+   * linked sink pad has caps, as createOffer() does.
    * @throws InvalidStateError unless a remote offer is pending.
    */
   createAnswer(): Promise<SessionDescription> {
@@ -492,6 +493,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
       throw new InvalidStateError(`createAnswer needs a remote offer (signaling state is ${this.signaling})`);
     }
+    // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
+    await this.sinkCapsReady();
     return descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer');
   }
 
@@ -732,7 +735,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.capsWaiters.push(waiter);
         timer = setTimeout(() => {
           this.capsWaiters.splice(this.capsWaiters.indexOf(waiter), 1);
-          reject(new GstError(`createOffer: a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`));
+          reject(new GstError(`a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`));
         }, timeoutMs);
       });
     } finally {
