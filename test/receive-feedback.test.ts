@@ -77,3 +77,25 @@ describe('feedback to a browser that sends', () => {
     }
   }, 60_000);
 });
+
+describe('loss recovery negotiated by a sender', () => {
+  it('a WebRtcBin that sends video offers nack, nack pli and RTX, and its peer answers with them', async () => {
+    const sender = new WebRtcBin();
+    const receiver = new WebRtcBin();
+    try {
+      sender.addTrack('videotestsrc is-live=true ! vp8enc deadline=1 ! rtpvp8pay pt=96');
+      await sender.setLocalDescription();
+      await receiver.setRemoteDescription(sender.localDescription!);
+      await receiver.setLocalDescription();
+      for (const description of [sender.localDescription!, receiver.localDescription!]) {
+        const video = parseSdp(description.sdp).media[0];
+        const feedback = (video.rtcpFb ?? []).filter((fb) => String(fb.payload) === '96').map((fb) => `${fb.type}${fb.subtype ? ` ${fb.subtype}` : ''}`);
+        expect(feedback, description.type).toEqual(expect.arrayContaining(['nack', 'nack pli']));
+        expect(video.fmtp.some((entry) => entry.config === 'apt=96'), `${description.type} has RTX for VP8`).toBe(true);
+      }
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+  });
+});

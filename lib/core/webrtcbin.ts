@@ -486,6 +486,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       throw new InvalidStateError(`createOffer is not allowed in signaling state ${this.signaling}`);
     }
     await this.sinkCapsReady();
+    this.enableVideoNack();
     return descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id)), 'offer');
   }
 
@@ -495,6 +496,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
     await this.sinkCapsReady();
+    this.enableVideoNack();
     return descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer');
   }
 
@@ -683,6 +685,22 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       const transceiver = this.native.addTransceiver('recvonly', caps);
       if (media.type === 'video') transceiver.set('do-nack', true);
     }
+  }
+
+  /**
+   * NACK and retransmission (RTX) for every video transceiver, sending and
+   * receiving, as browsers negotiate them: webrtcbin's `do-nack` is off by
+   * default, and then one lost packet corrupts the picture until the next
+   * keyframe. Set before each offer or answer, once the kinds are known.
+   */
+  private enableVideoNack(): void {
+    const video = this.native.getTransceivers().filter((transceiver) => transceiver.get('kind') === 'video');
+    // A transceiver made for a sink pad stays of kind 'unknown' until negotiated: its pad's caps tell.
+    for (const { pad } of this.native.sinkPads()) {
+      const transceiver = pad.get('transceiver') as NativeObject | null;
+      if (transceiver !== null && /media=\(string\)video/.test(String(pad.get('caps') ?? ''))) video.push(transceiver);
+    }
+    for (const transceiver of video) if (transceiver.get('do-nack') !== true) transceiver.set('do-nack', true);
   }
 
   /**
