@@ -29,14 +29,20 @@ describe('Pipeline', () => {
     expect(p.state).toBe('null');
   });
 
-  it('pauses and plays again', async () => {
-    const p = pipeline('videotestsrc ! video/x-raw,width=64,height=48 ! fakesink name=sink sync=true');
+  it('pause stops frames until play resumes them', async () => {
+    const p = pipeline('videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! fakesink name=sink sync=true');
+    // A second pipeline as the witness that time passes: it renders frames while the first is paused.
+    const clock = pipeline('videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! fakesink name=sink sync=true');
     await p.play();
+    await until(() => rendered(p, 'sink') > 5, 'frames are rendered while playing');
     await p.pause();
     expect(p.state).toBe('paused');
-    const before = rendered(p, 'sink');
+    const whilePaused = rendered(p, 'sink');
+    await clock.play();
+    await until(() => rendered(clock, 'sink') >= 15, 'half a second of frames in the witness pipeline');
+    expect(rendered(p, 'sink')).toBe(whilePaused);
     await p.play();
-    await until(() => rendered(p, 'sink') > before + 5, 'more frames are rendered after resuming');
+    await until(() => rendered(p, 'sink') > whilePaused + 5, 'more frames are rendered after resuming');
   });
 
   it('rejects play() with the GstError that stopped it, naming the element', async () => {
@@ -164,15 +170,43 @@ describe('Pipeline', () => {
   it('a listener that throws is reported as listenererror and does not stop other listeners', async () => {
     const p = pipeline('videotestsrc num-buffers=1 ! fakesink');
     const failures: [unknown, string][] = [];
+    const seenByLaterListener: string[] = [];
     p.on('listenererror', (error, event) => failures.push([error, event]));
     p.on('statechange', () => {
       throw new Error('listener bug');
     });
+    p.on('statechange', (state) => seenByLaterListener.push(state));
     const eos = nextEvent(p, 'eos');
     await p.play();
     await eos;
-    expect(failures.length).toBeGreaterThan(0);
-    expect(failures[0][1]).toBe('statechange');
-    expect((failures[0][0] as Error).message).toBe('listener bug');
+    expect(failures.length).toBe(3);
+    expect(failures.every(([error, event]) => event === 'statechange' && (error as Error).message === 'listener bug')).toBe(true);
+    // The listener after the throwing one heard every state change.
+    expect(seenByLaterListener).toEqual(['ready', 'paused', 'playing']);
+  });
+
+  it("without a listenererror listener, a listener's exception and an unhandled error event become process warnings", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const p = pipeline('videotestsrc num-buffers=1 ! fakesink');
+      p.on('statechange', () => {
+        throw new Error('listener bug');
+      });
+      const eos = nextEvent(p, 'eos');
+      await p.play();
+      await eos;
+      // No 'error' listener: a pipeline error is reported as a warning, not thrown at the event loop.
+      const failing = pipeline('filesrc location=/nonexistent/file.webm ! fakesink');
+      await expect(failing.play()).rejects.toBeInstanceOf(GstError);
+      await until(() => warnings.some((w) => w.name === 'GstWebRtcNodeWarning'), 'the unhandled error event is a warning');
+      const listenerWarnings = warnings.filter((w) => w.name === 'ListenerError');
+      expect(listenerWarnings.length).toBeGreaterThan(0);
+      expect(listenerWarnings[0].message).toMatch(/a 'statechange' listener of Pipeline threw: Error: listener bug/);
+      expect(warnings.find((w) => w.name === 'GstWebRtcNodeWarning')!.message).toMatch(/unhandled 'error' event on Pipeline: .*(not found|No such file|Could not open)/i);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
