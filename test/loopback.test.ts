@@ -130,9 +130,11 @@ describe('loopback', () => {
     const late = new WebRtcBin();
     open.push(late);
     late.addTrack(VP8_SOURCE);
-    // Attach after other work (here: after its media started flowing), as an app that awaits something first would.
-    await until(() => late.getTransceivers().length === 1 && late.pipeline.state === 'playing', 'the sender is running');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Attach only once webrtcbin has asked for negotiation and the track's caps are known, with nobody
+    // listening yet: the request is then kept, and the listener attached afterwards must still hear it.
+    // (Internal state, read because no public member shows that webrtcbin has asked.)
+    const internals = late as unknown as { negotiationWanted: boolean; native: { pendingSinkCaps(): number } };
+    await until(() => internals.negotiationWanted && internals.native.pendingSinkCaps() === 0, 'webrtcbin asked for negotiation, unheard');
     await nextEvent(late, 'negotiationneeded');
     expect((await late.createOffer()).sdp).toMatch(/\r\nm=video /);
   });
