@@ -5,7 +5,7 @@
 // inside a network namespace of the test's own (test/support/netns.ts) on the
 // standard ports, where UDP, TCP and TLS all reach it; there it also gets a TLS
 // certificate generated for the test.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { IceServer } from '../../lib/index.js';
+import { generateCertificate } from './certificate.js';
 import type { Namespace } from './netns.js';
 
 export const TURNSERVER_PATH = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
@@ -68,17 +69,6 @@ function stunBinding(port: number, timeoutMs: number, address = '127.0.0.1'): Pr
   });
 }
 
-/** A self-signed certificate for `address`, written to `directory`. */
-function generateCertificate(directory: string, address: string): { cert: string; key: string } {
-  const [cert, key] = [join(directory, 'turn.crt'), join(directory, 'turn.key')];
-  // prettier-ignore
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', `/CN=${address}`, '-addext', `subjectAltName=IP:${address}`, '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
-  return { cert, key };
-}
-
 /**
  * Starts coturn; resolves once it answers STUN. Without a namespace: on 127.0.0.1, TCP and UDP only.
  * In `namespace`: on its address, ports 3478 (UDP, TCP) and 5349 (TLS), with a fresh certificate.
@@ -95,7 +85,7 @@ export async function startCoturn(options: { namespace?: Namespace } = {}): Prom
   const credential = randomBytes(12).toString('hex');
   let transportArgs = ['--no-tls', '--no-dtls'];
   if (namespace !== undefined) {
-    const { cert, key } = generateCertificate(directory, address);
+    const { certPath: cert, keyPath: key } = generateCertificate(directory, [address], 'turn');
     transportArgs = [`--tls-listening-port=${tlsPort}`, `--cert=${cert}`, `--pkey=${key}`, '--no-dtls'];
   }
   // prettier-ignore
