@@ -2,7 +2,7 @@
 // --codec, --bitrate and --audio; rtsp-to-webrtc's --transport and --latency; record-browser's --format mkv.
 // A viewer that signals like the page (test/support/signalled-viewer.ts) stands in for the browser
 // where only receiving matters; Chromium sends a camera where something must be recorded.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,16 @@ async function bytesPerFrame(viewer: SignalledViewer): Promise<number> {
 }
 
 describe('camera-to-browser', () => {
+  const hasCamera = readdirSync('/dev').some((name) => /^video\d+$/.test(name));
+  it.skipIf(hasCamera)('with no options and no camera: a test pattern as H.264', async () => {
+    const run = start('camera-to-browser', ['--port', '0']);
+    const viewer = await watch(OPEN.exec(await run.line(OPEN))![1]);
+    expect(run.output.some((line) => /sending a test pattern \(no camera found\) as H264/.test(line))).toBe(true);
+    await until(() => viewer.receiver.videoFrames >= 15, 'the viewer decodes the test pattern');
+    expect(viewer.receiver.tracks.map((track) => track.encodingName)).toEqual(['H264']);
+    expect(await run.stop()).toBe(0);
+  });
+
   it('--codec vp8 --bitrate --audio: the viewer receives VP8 at about that bitrate, and Opus', async () => {
     // Busy enough that the encoder spends all the bitrate it is given (about 5 kB a frame at 1500 kbit/s).
     const source = 'videotestsrc is-live=true pattern=smpte motion=wavy ! video/x-raw,width=320,height=240,framerate=30/1';
