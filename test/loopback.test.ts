@@ -154,4 +154,81 @@ describe('loopback', () => {
     expect(candidates.filter((c) => c !== null).length).toBeGreaterThan(0);
     expect(candidates.slice(0, -1).every((c) => c!.startsWith('candidate:'))).toBe(true);
   });
+
+  it('setCodecPreferences() changes what is offered', async () => {
+    const a = new WebRtcBin();
+    open.push(a);
+    const transceiver = a.addTransceiver('video', { direction: 'recvonly' });
+    expect((await a.createOffer()).sdp).toMatch(/a=rtpmap:\d+ H264\/90000/);
+    transceiver.setCodecPreferences('application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)96, clock-rate=(int)90000');
+    const vp8Only = (await a.createOffer()).sdp;
+    expect(vp8Only).toMatch(/\r\nm=video \d+ UDP\/TLS\/RTP\/SAVPF 96\r\n/);
+    expect(vp8Only).toMatch(/a=rtpmap:96 VP8\/90000/);
+    expect(vp8Only).not.toMatch(/H264/);
+  });
+
+  // Known gap (reported): after setCodecPreferences(null), webrtcbin keeps offering only the codecs
+  // of the previous preferences; W3C resets to the defaults. it.fails flips once that is handled.
+  it.fails('setCodecPreferences(null) offers the default codecs again', async () => {
+    const a = new WebRtcBin();
+    open.push(a);
+    const transceiver = a.addTransceiver('video', { direction: 'recvonly' });
+    transceiver.setCodecPreferences('application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)96, clock-rate=(int)90000');
+    await a.createOffer();
+    transceiver.setCodecPreferences(null);
+    expect((await a.createOffer()).sdp).toMatch(/a=rtpmap:\d+ H264\/90000/);
+  });
+
+  it('reports signalingstatechange and iceconnectionstatechange in the W3C order', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    const seen = new Map<WebRtcBin, { signaling: string[]; ice: string[] }>();
+    for (const peer of [a, b]) {
+      const states = { signaling: [] as string[], ice: [] as string[] };
+      seen.set(peer, states);
+      peer.on('signalingstatechange', (state) => states.signaling.push(state));
+      peer.on('iceconnectionstatechange', (state) => states.ice.push(state));
+    }
+    a.addTrack(VP8_SOURCE);
+    await PeerConnector.pair(a, b);
+    await until(() => [a, b].every((peer) => peer.iceConnectionState === 'connected' || peer.iceConnectionState === 'completed'), 'ICE connects');
+    expect(seen.get(a)!.signaling).toEqual(['have-local-offer', 'stable']);
+    expect(seen.get(b)!.signaling).toEqual(['have-remote-offer', 'stable']);
+    for (const peer of [a, b]) {
+      const ice = seen.get(peer)!.ice;
+      // Browsers go checking, connected (then completed); webrtcbin 1.22 may go from checking straight to completed.
+      expect(ice[0]).toBe('checking');
+      expect(['connected', 'completed']).toContain(ice[1]);
+      expect(ice.every((state) => ['checking', 'connected', 'completed'].includes(state))).toBe(true);
+      expect(ice.every((state, i) => i === 0 || state !== ice[i - 1])).toBe(true); // a change each time
+    }
+  });
+
+  /** The offer of a WebRtcBin with two video and one audio transceivers. */
+  async function offerWith(bundlePolicy: 'balanced' | 'max-compat' | 'max-bundle' | 'none'): Promise<string> {
+    const a = new WebRtcBin({ bundlePolicy });
+    open.push(a);
+    for (const kind of ['video', 'video', 'audio'] as const) a.addTransceiver(kind, { direction: 'recvonly' });
+    return (await a.createOffer()).sdp;
+  }
+  const bundleGroup = (sdp: string) => /\r\na=group:BUNDLE ([^\r]*)\r\n/.exec(sdp)?.[1].split(' ') ?? null;
+  const bundleOnly = (sdp: string) => sdp.split('\r\nm=').slice(1).map((media) => media.includes('\r\na=bundle-only'));
+
+  it("bundlePolicy 'max-bundle', 'max-compat' and 'none' shape the offer as in browsers", async () => {
+    const maxBundle = await offerWith('max-bundle');
+    expect(bundleGroup(maxBundle)).toHaveLength(3);
+    expect(bundleOnly(maxBundle)).toEqual([false, true, true]); // one transport
+    const maxCompat = await offerWith('max-compat');
+    expect(bundleGroup(maxCompat)).toHaveLength(3);
+    expect(bundleOnly(maxCompat)).toEqual([false, false, false]); // a transport per m-line until answered
+    expect(bundleGroup(await offerWith('none'))).toBeNull();
+  });
+
+  // Known gap (reported): webrtcbin 1.22 does not implement 'balanced' and falls back to 'none', so the
+  // offer has no BUNDLE group, where a browser groups every m-line. it.fails flips once that is handled.
+  it.fails("bundlePolicy 'balanced' offers a BUNDLE group, as browsers do", async () => {
+    const balanced = await offerWith('balanced');
+    expect(bundleGroup(balanced)).toHaveLength(3);
+  });
 });
