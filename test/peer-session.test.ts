@@ -67,13 +67,15 @@ describe('PeerSession', () => {
     const [viewer, camera] = await Promise.all([connectClient(server, 'viewer'), connectClient(server, 'camera')]);
     const tx = sender();
     const rx = receiver();
+    const cameraSessions: PeerSession[] = [];
     camera.on('session', (session: SessionInfo) => {
-      const peer = new PeerSession(tx, camera, session, { role: 'offerer' });
-      expect(peer.role).toBe('offerer');
+      cameraSessions.push(new PeerSession(tx, camera, session, { role: 'offerer' }));
       tx.addTrack(VP8_SOURCE);
     });
     const viewerSession = await PeerSession.start(rx, viewer, camera.peerId!, { role: 'answerer' });
     expect(viewerSession.role).toBe('answerer');
+    await until(() => cameraSessions.length === 1, "the camera's session starts");
+    expect(cameraSessions[0].role).toBe('offerer');
     await until(() => rendered(rx.pipeline, 'out') >= 15, 'the viewer decodes frames');
   });
 
