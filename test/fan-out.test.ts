@@ -318,4 +318,33 @@ describe('MediaFanOut viewer isolation', () => {
     expect(viewerQueues[0].get('leaky')).toBe('downstream');
     expect(() => fanOut({ video: { source: TEST_VIDEO }, maxViewerDelay: 0 })).toThrow(/maxViewerDelay/);
   });
+
+  it('removes a viewer whose branch stops taking media, with an error event naming it; the other viewer keeps decoding', async () => {
+    const fan = fanOut({ video: { source: TEST_VIDEO } });
+    const errors: GstError[] = [];
+    const removed: [WebRtcBin, string][] = [];
+    fan.on('error', (error) => errors.push(error));
+    fan.on('viewerremoved', (viewer, reason) => removed.push([viewer, reason]));
+    await fan.start();
+    const queuesBefore = new Set(fan.pipeline.native.elementsByFactory('queue').map((queue) => queue.name));
+    const failing = fan.addViewer();
+    const failingName = failing.name; // a closed WebRtcBin no longer tells its name
+    const failingQueue = fan.pipeline.native.elementsByFactory('queue').find((queue) => !queuesBefore.has(queue.name))!;
+    const healthy = fan.addViewer();
+    const [failingReceiver, healthyReceiver] = [await watch(failing), await watch(healthy)];
+    await until(() => failingReceiver.videoFrames >= 10 && healthyReceiver.videoFrames >= 10, 'both viewers decode');
+
+    // End of stream inside one viewer's branch: from then on it refuses buffers (flow 'eos'), which
+    // would stop the tee, and so the source, for everyone.
+    expect(fan.pipeline.native.sendPadEos(fan.pipeline.native.getPad(failingQueue, 'sink')!)).toBe(true);
+    await until(() => removed.length > 0, 'the failing viewer is removed');
+    expect(removed).toEqual([[failing, 'failed']]);
+    expect(failing.closed).toBe(true);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].source).toBe(failingName);
+    expect(errors[0].message).toMatch(new RegExp(`^${failingName} stopped taking video \\(eos\\); it was removed, the other viewers are not affected`));
+    const frames = healthyReceiver.videoFrames;
+    await until(() => healthyReceiver.videoFrames >= frames + 15, 'the other viewer keeps decoding');
+    expect(fan.viewers).toEqual([healthy]);
+  });
 });
