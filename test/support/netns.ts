@@ -33,10 +33,30 @@ function removeNamespace(name: string): void {
   live.delete(name);
 }
 
+/** Namespaces `<prefix>-<pid>-<id>` left behind by test processes that were killed (no exit hook ran). */
+function removeOrphans(prefix: string): void {
+  let names: string[] = [];
+  try {
+    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((line) => line.split(' ')[0]);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${prefix}-(\\d+)-[0-9a-f]+$`).exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      removeNamespace(name); // its process is gone
+    }
+  }
+}
+
 /** Creates the namespace and the pair; throws (leaving nothing behind) when `ip` cannot. */
 export function createNamespace(prefix = 'gwn'): Namespace {
+  removeOrphans(prefix);
   const id = randomInt(0, 0xffffff).toString(16).padStart(6, '0');
-  const name = `${prefix}-${id}`;
+  const name = `${prefix}-${process.pid}-${id}`;
   const subnet = randomInt(0, 512); // 198.18.0.0/15 in /24s: 198.18.0 .. 198.19.255
   const base = `198.${18 + (subnet >> 8)}.${subnet & 0xff}`;
   const [hostAddress, address] = [`${base}.1`, `${base}.2`];
