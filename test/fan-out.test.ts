@@ -347,4 +347,31 @@ describe('MediaFanOut viewer isolation', () => {
     await until(() => healthyReceiver.videoFrames >= frames + 15, 'the other viewer keeps decoding');
     expect(fan.viewers).toEqual([healthy]);
   });
+
+  it('removes a viewer whose connection fails; the other viewer keeps decoding', async () => {
+    const fan = fanOut({ video: { source: TEST_VIDEO } });
+    const removed: [WebRtcBin, string][] = [];
+    fan.on('viewerremoved', (viewer, reason) => removed.push([viewer, reason]));
+    await fan.start();
+    const healthy = fan.addViewer();
+    const healthyReceiver = await watch(healthy);
+    // A peer that answers but can be reached at no address: it gathers no candidate (relay-only, no
+    // TURN server), and the only candidate it gives is a closed port on loopback. ICE fails.
+    const failing = fan.addViewer();
+    const unreachable = createReceiver({ iceTransportPolicy: 'relay' });
+    open.push(unreachable);
+    await failing.setLocalDescription(await failing.createOffer());
+    await unreachable.webrtcbin.setRemoteDescription(failing.localDescription!);
+    const answer = await unreachable.webrtcbin.createAnswer();
+    await unreachable.webrtcbin.setLocalDescription(answer);
+    await failing.setRemoteDescription(answer);
+    await failing.addIceCandidate({ candidate: 'candidate:1 1 UDP 2122252543 127.0.0.1 9 typ host', sdpMLineIndex: 0 });
+    await failing.addIceCandidate(null);
+    await until(() => removed.length > 0, 'the viewer whose connection failed is removed', 30_000);
+    expect(removed).toEqual([[failing, 'failed']]);
+    expect(failing.closed).toBe(true);
+    expect(fan.viewers).toEqual([healthy]);
+    const frames = healthyReceiver.videoFrames;
+    await until(() => healthyReceiver.videoFrames >= frames + 15, 'the other viewer keeps decoding');
+  }, 45_000);
 });
