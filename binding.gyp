@@ -12,6 +12,7 @@
         "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
+        "native/warm_up.cc",
         "native/latency_probe.cc"
       ],
       "include_dirs": [

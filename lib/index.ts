@@ -10,6 +10,7 @@ export type { ListenerErrorEvent } from './core/safe-emitter.js';
 export type * from './core/types.js';
 export { PeerConnector, type PeerConnectorEvents, type PeerConnectorOptions } from './signalling/peer-connector.js';
 export { gstreamerVersion } from './core/version.js';
+export { warmUp } from './core/warm-up.js';
 export * from './signalling/index.js';
 export {
   MediaFanOut,
@@ -40,3 +41,4 @@ export { acceptsCodec, chooseCodec, codecKind, DEFAULT_PAYLOAD_TYPES, describeOf
 export { redactUrl, RtspBridge, RtspError, type RtspBridgeEvents, type RtspBridgeOptions, type RtspBridgeState, type RtspTransport } from './media/rtsp-bridge.js';
 export { WebRtcRecorder, type RecorderState, type RecordingResult, type RecordingStopReason, type WebRtcRecorderEvents, type WebRtcRecorderOptions } from './media/recorder.js';
 export { ViewerSessions, type ViewerSessionsEvents, type ViewerSessionsOptions, type ViewerSource, type ViewerStatus } from './media/viewer-sessions.js';
+export * from './http/index.js';

@@ -11,6 +11,7 @@
 #include "gst_error.h"
 #include "object.h"
 #include "pipeline.h"
+#include "warm_up.h"
 #include "webrtcbin.h"
 
 void InitLatencyProbe(Napi::Env env, Napi::Object exports);  // native/latency_probe.cc
@@ -62,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   NativeWebRtcBin::Init(env, exports);
   InitDataChannel(env, exports);
   InitLatencyProbe(env, exports);
+  InitWarmUp(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

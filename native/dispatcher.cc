@@ -43,14 +43,19 @@ void Dispatcher::Unref() {
 void Dispatcher::CallJs(Napi::Env env, Napi::Function callback, Dispatcher*, Event* event) {
   // env is null while the environment is being torn down: drop the event.
   if (env != nullptr && callback != nullptr) {
-    Napi::HandleScope scope(env);
-    Napi::Value data = event->data != nullptr ? StructureToJs(env, event->data) : env.Null();
     try {
+      Napi::HandleScope scope(env);
+      Napi::Value data = event->data != nullptr ? StructureToJs(env, event->data) : env.Null();
       callback.Call({Napi::Number::New(env, event->target), Napi::String::New(env, event->type), data});
     } catch (const Napi::Error& error) {
       // The TypeScript dispatcher catches listener errors itself; reaching this is a bug
-      // in the library, so make it an uncaught exception rather than lose it.
-      error.ThrowAsJavaScriptException();
+      // in the library, so make it an uncaught exception rather than lose it. While the
+      // environment is torn down JS cannot run and even throwing fails: then there is
+      // nobody left to tell.
+      try {
+        error.ThrowAsJavaScriptException();
+      } catch (const Napi::Error&) {
+      }
     }
   }
   delete event;

@@ -103,6 +103,7 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::RemoveElement>("removeElement"),
                                                InstanceMethod<&NativePipeline::Link>("link"),
                                                InstanceMethod<&NativePipeline::SyncState>("syncState"),
+                                               InstanceMethod<&NativePipeline::BlockPad>("blockPad"),
                                                InstanceMethod<&NativePipeline::UnblockPad>("unblockPad"),
                                                InstanceMethod<&NativePipeline::SendEos>("sendEos"),
                                                InstanceMethod<&NativePipeline::RecalculateLatency>("recalculateLatency"),
@@ -356,6 +357,19 @@ void NativePipeline::SyncState(const Napi::CallbackInfo& info) {
   gst_element_set_locked_state(element, FALSE);
   if (!gst_element_sync_state_with_parent(element))
     throw MakeGstError(info.Env(), std::string("cannot start ") + GST_OBJECT_NAME(element), "gst-webrtc-node", 3);
+}
+
+// blockPad(pad): holds the data flowing through a src pad until unblockPad(), so
+// its peer can be swapped without the upstream branch seeing not-linked.
+void NativePipeline::BlockPad(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef padRef = NativeObject::From(info[0]);
+  GObject* pad = padRef.get();
+  RequireType(info.Env(), pad != nullptr && GST_IS_PAD(pad), "blockPad: expected a pad");
+  if (g_object_get_qdata(pad, BlockProbeQuark()) != nullptr) return;
+  gulong id = gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+                                [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }, nullptr, nullptr);
+  g_object_set_qdata(pad, BlockProbeQuark(), GSIZE_TO_POINTER(id));
 }
 
 void NativePipeline::UnblockPad(const Napi::CallbackInfo& info) {

@@ -33,6 +33,7 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   void RemoveElement(const Napi::CallbackInfo& info);
   void Link(const Napi::CallbackInfo& info);
   void SyncState(const Napi::CallbackInfo& info);
+  void BlockPad(const Napi::CallbackInfo& info);
   void UnblockPad(const Napi::CallbackInfo& info);
   Napi::Value SendEos(const Napi::CallbackInfo& info);
   void RecalculateLatency(const Napi::CallbackInfo& info);

@@ -202,16 +202,22 @@ Napi::Value NativePipeline::CountElements(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), count);
 }
 
-// isolateFlow(ghostSinkPad) -> target id. From now on whatever the branch behind
-// this ghost pad returns, its upstream peer sees OK: a failing branch (a viewer
+// isolateFlow(ghostPad) -> target id (0 if it already was). From now on whatever
+// the branch behind this ghost sink pad (or the element a ghost src pad feeds)
+// returns, the pusher sees OK: a failing branch (a viewer
 // whose caps were refused, one that reached EOS) cannot stop a tee and the
 // source feeding everyone else. The first failure other than flushing is
 // posted as `flow-error` { flow } to the returned target, once.
 Napi::Value NativePipeline::IsolateFlow(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
   ObjectRef padRef = PadArg(info[0], "isolateFlow");
-  auto* pad = GST_PAD(padRef.get());
-  RequireType(info.Env(), GST_IS_GHOST_PAD(pad) && GST_PAD_IS_SINK(pad), "isolateFlow: expected a ghost sink pad (a branch's input)");
+  auto* ghost = GST_PAD(padRef.get());
+  RequireType(info.Env(), GST_IS_GHOST_PAD(ghost), "isolateFlow: expected a ghost pad (a branch's input or output)");
+  // A branch's output: guard the ghost pad's internal pad, which the branch pushes into.
+  GstPad* internal = GST_PAD_IS_SRC(ghost) ? GST_PAD(gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost))) : nullptr;
+  GstPad* pad = internal != nullptr ? internal : ghost;
+  if (internal != nullptr) gst_object_unref(internal);  // the ghost pad keeps it alive
+  if (GuardOf(pad) != nullptr) return Napi::Number::New(info.Env(), 0);  // already guarded
   const uint32_t target = dispatcher_->NewTargetId();
   // The guard lives as long as the pad (freed with it); set before the functions that read it.
   g_object_set_qdata_full(G_OBJECT(pad), FlowGuardQuark(), new FlowGuard{DispatchTarget::New(dispatcher_, target)}, FlowGuard::Free);

@@ -112,6 +112,8 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativeWebRtcBin::GetTransceivers>("getTransceivers"),
                                                InstanceMethod<&NativeWebRtcBin::AddTurnServer>("addTurnServer"),
                                                InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps"),
+                                               InstanceMethod<&NativeWebRtcBin::SinkPads>("sinkPads"),
+                                               InstanceMethod<&NativeWebRtcBin::UpstreamLive>("upstreamLive"),
                                                InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel"),
                                                InstanceMethod<&NativeWebRtcBin::Close>("close"),
                                            });
@@ -159,6 +161,53 @@ Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
       &pending);
   gst_iterator_free(pads);
   return Napi::Number::New(info.Env(), pending);
+}
+
+// sinkPads() -> [{ pad, peer, inner }]: the sink pads, each with the src pad linked
+// to it and the element inside webrtcbin it feeds (or null).
+Napi::Value NativeWebRtcBin::SinkPads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  Napi::Array result = Napi::Array::New(env);
+  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(pads, &item) == GST_ITERATOR_OK) {
+    GstPad* pad = GST_PAD(g_value_get_object(&item));
+    GstPad* peer = gst_pad_get_peer(pad);
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("pad", NativeObject::New(env, G_OBJECT(pad)));
+    entry.Set("peer", peer != nullptr ? Napi::Value(NativeObject::New(env, G_OBJECT(peer))) : env.Null());
+    // The element inside webrtcbin that the pad feeds (1.22: a clocksync per input).
+    GstPad* target = GST_IS_GHOST_PAD(pad) ? gst_ghost_pad_get_target(GST_GHOST_PAD(pad)) : nullptr;
+    GstElement* inner = target != nullptr ? gst_pad_get_parent_element(target) : nullptr;
+    entry.Set("inner", inner != nullptr ? Napi::Value(NativeObject::New(env, G_OBJECT(inner))) : env.Null());
+    if (inner != nullptr) gst_object_unref(inner);
+    if (target != nullptr) gst_object_unref(target);
+    if (peer != nullptr) gst_object_unref(peer);
+    result.Set(result.Length(), entry);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(pads);
+  return result;
+}
+
+// upstreamLive(pad) -> whether what is linked to this sink pad is live (a
+// latency query upstream), or null when nothing upstream answers.
+Napi::Value NativeWebRtcBin::UpstreamLive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  ObjectRef padRef = NativeObject::From(info[0]);
+  RequireType(env, padRef != nullptr && GST_IS_PAD(padRef.get()), "upstreamLive: expected a pad");
+  GstQuery* query = gst_query_new_latency();
+  Napi::Value result = env.Null();
+  if (gst_pad_peer_query(GST_PAD(padRef.get()), query)) {
+    gboolean live = FALSE;
+    gst_query_parse_latency(query, &live, nullptr, nullptr);
+    result = Napi::Boolean::New(env, live);
+  }
+  gst_query_unref(query);
+  return result;
 }
 
 NativeWebRtcBin::~NativeWebRtcBin() { Release(); }
@@ -316,6 +365,9 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   GstStructure* structure = gst_structure_copy(static_cast<const GstStructure*>(g_value_get_boxed(&options)));
   g_value_unset(&options);
   gst_structure_set_name(structure, "application/data-channel");
+  // webrtcbin refuses data channels (with a CRITICAL) while in NULL, which is where
+  // a pipeline that has not played yet keeps it; READY is enough and costs no I/O.
+  if (GST_STATE(webrtcbin_) == GST_STATE_NULL) gst_element_set_state(webrtcbin_, GST_STATE_READY);
   GObject* channel = nullptr;
   g_signal_emit_by_name(webrtcbin_, "create-data-channel", info[0].As<Napi::String>().Utf8Value().c_str(), structure, &channel);
   gst_structure_free(structure);

@@ -31,6 +31,8 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   Napi::Value GetTransceivers(const Napi::CallbackInfo& info);
   Napi::Value AddTurnServer(const Napi::CallbackInfo& info);
   Napi::Value PendingSinkCaps(const Napi::CallbackInfo& info);
+  Napi::Value SinkPads(const Napi::CallbackInfo& info);
+  Napi::Value UpstreamLive(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 

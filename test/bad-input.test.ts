@@ -42,12 +42,12 @@ describe('bad input', () => {
     expect(b.signalingState).toBe('have-remote-offer');
   });
 
-  it('descriptions of the wrong type for the signalling state are GstErrors from webrtcbin', async () => {
+  it('descriptions of the wrong type for the signalling state are InvalidStateErrors, as in browsers', async () => {
     const offer = await realOffer();
     const error = await b.setRemoteDescription({ type: 'answer', sdp: offer.sdp }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(GstError);
-    expect((error as GstError).message).toMatch(/not in the correct state/i);
-    await expect(b.createAnswer()).rejects.toThrow(/without a remote description/);
+    expect(error).toBeInstanceOf(InvalidStateError);
+    expect((error as InvalidStateError).message).toMatch(/remote answer cannot be set in signaling state stable/);
+    await expect(b.createAnswer()).rejects.toThrow(/createAnswer needs a remote offer/);
     expect(b.signalingState).toBe('stable');
   });
 

@@ -1,6 +1,10 @@
 // Which codec to send: what a remote description offers, matched against what
 // we can send. H.264 formats match by profile and packetization-mode, as in browsers.
-import { DEFAULT_PROFILE_LEVEL_ID, H264_PAYLOAD_TYPE, h264Payloader, sameH264Profile } from './h264.js';
+import { parseParams } from 'sdp-transform';
+
+import { DEFAULT_PROFILE_LEVEL_ID, H264_PAYLOAD_TYPE, h264Payloader, h264RtpCaps, sameH264Profile } from './h264.js';
+import { feedbackCapsFields } from './receive-feedback.js';
+import { isRejected, parseSdp } from './sdp.js';
 import type { MediaKind } from './types.js';
 
 /** Codecs a MediaFanOut and the helpers here can send. */
@@ -28,6 +32,17 @@ export interface SdpCodec {
 /** The payload types this library gives each codec (each stream in a BUNDLE needs its own). */
 export const DEFAULT_PAYLOAD_TYPES: Record<SendCodec, number> = { VP8: 96, H264: H264_PAYLOAD_TYPE, OPUS: 111 };
 
+/**
+ * The RTP caps `addTransceiver('video' | 'audio')` offers: codecs every browser
+ * decodes (VP8 and constrained-baseline H.264 for video, Opus for audio), with
+ * the feedback a receiver gives (see receive-feedback.ts).
+ */
+export function transceiverCaps(kind: MediaKind): string {
+  const feedback = feedbackCapsFields(kind).join(', ');
+  if (kind === 'audio') return `application/x-rtp, media=(string)audio, encoding-name=(string)OPUS, payload=(int)${DEFAULT_PAYLOAD_TYPES.OPUS}, clock-rate=(int)48000, encoding-params=(string)2, ${feedback}`;
+  return `application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)${DEFAULT_PAYLOAD_TYPES.VP8}, clock-rate=(int)90000, ${feedback}; ${h264RtpCaps()}, ${feedback}`;
+}
+
 const KIND_OF: Record<SendCodec, MediaKind> = { VP8: 'video', H264: 'video', OPUS: 'audio' };
 
 /** The media kind of a codec. */
@@ -42,34 +57,23 @@ export function codecKind(codec: SendCodec): MediaKind {
 export function sdpCodecs(sdp: string): SdpCodec[] {
   if (typeof sdp !== 'string') throw new TypeError('sdp must be a string');
   const codecs: SdpCodec[] = [];
-  const sections = sdp.split(/\r?\n(?=m=)/).slice(1);
-  sections.forEach((section, mlineIndex) => {
-    const lines = section.split(/\r?\n/);
-    const media = /^m=(audio|video) (\d+)(?:\/\d+)? \S+ ([\d ]+)$/.exec(lines[0].trim());
-    // Port 0 rejects an m-line, except in a bundle-only one (RFC 8843), as webrtcbin's max-bundle offers have.
-    if (media === null || (media[2] === '0' && !lines.some((line) => line.trim() === 'a=bundle-only'))) return;
-    const kind = media[1] as MediaKind;
-    const mid = lines.find((line) => line.startsWith('a=mid:'))?.slice(6).trim() ?? null;
-    const attribute = (name: string, payloadType: string) =>
-      lines.filter((line) => line.startsWith(`a=${name}:${payloadType} `)).map((line) => line.slice(`a=${name}:${payloadType} `.length).trim());
-    for (const payloadType of media[3].trim().split(/\s+/)) {
-      const rtpmap = /^([^/\s]+)\/(\d+)(?:\/(\d+))?$/.exec(attribute('rtpmap', payloadType)[0] ?? '');
-      if (rtpmap === null) continue;
+  parseSdp(sdp).media.forEach((media, mlineIndex) => {
+    if ((media.type !== 'audio' && media.type !== 'video') || isRejected(media)) return;
+    const mid = media.mid === undefined ? null : String(media.mid);
+    for (const rtp of media.rtp) {
       const fmtp: Record<string, string> = {};
-      for (const parameter of (attribute('fmtp', payloadType)[0] ?? '').split(';')) {
-        const [key, ...value] = parameter.trim().split('=');
-        if (key !== '') fmtp[key.toLowerCase()] = value.join('=');
-      }
+      const config = media.fmtp.find((entry) => entry.payload === rtp.payload)?.config ?? '';
+      for (const [key, value] of Object.entries(parseParams(config))) fmtp[key.toLowerCase()] = String(value);
       codecs.push({
         mlineIndex,
         mid,
-        kind,
-        payloadType: Number(payloadType),
-        encodingName: rtpmap[1].toUpperCase(),
-        clockRate: Number(rtpmap[2]),
-        ...(rtpmap[3] !== undefined ? { channels: Number(rtpmap[3]) } : {}),
+        kind: media.type,
+        payloadType: rtp.payload,
+        encodingName: rtp.codec.toUpperCase(),
+        clockRate: rtp.rate ?? 0,
+        ...(rtp.encoding !== undefined ? { channels: Number(rtp.encoding) } : {}),
         fmtp,
-        rtcpFeedback: attribute('rtcp-fb', payloadType),
+        rtcpFeedback: (media.rtcpFb ?? []).filter((fb) => String(fb.payload) === String(rtp.payload)).map((fb) => (fb.subtype === undefined ? fb.type : `${fb.type} ${fb.subtype}`)),
       });
     }
   });

@@ -98,9 +98,9 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
   /** @internal Made by WebRtcBin. */
   constructor(
     private readonly pipeline: Pipeline,
-    /** @internal */ readonly native: NativeObject,
-    private readonly target: number,
-    private readonly webrtcbin: NativeObject,
+    /** @internal */ public native: NativeObject,
+    private target: number,
+    private webrtcbin: NativeObject,
     origin: DataChannelOrigin,
   ) {
     super();
@@ -109,6 +109,18 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     // A remote channel is announced once it is open; a local one starts connecting.
     this.state = this.read('ready-state') === 'open' ? 'open' : 'connecting';
     pipeline.registerTarget(target, (type, data) => this.onNativeEvent(type, data));
+  }
+
+  /**
+   * @internal A rollback before the first negotiation replaced the webrtcbin
+   * (see WebRtcBin): this local channel, not negotiated yet, now lives in the new one.
+   */
+  rebind(channel: NativeObject, target: number, webrtcbin: NativeObject): void {
+    this.pipeline.unregisterTarget(this.target);
+    this.native = channel;
+    this.target = target;
+    this.webrtcbin = webrtcbin;
+    this.pipeline.registerTarget(target, (type, data) => this.onNativeEvent(type, data));
   }
 
   /** The label given to createDataChannel() on either side. */

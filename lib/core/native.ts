@@ -32,6 +32,8 @@ export interface NativePipeline {
   removeElement(element: NativeObject): void;
   link(src: NativeObject, sink: NativeObject): void;
   syncState(element: NativeObject): void;
+  /** Holds the data flowing through a src pad until unblockPad(). */
+  blockPad(pad: NativeObject): void;
   unblockPad(pad: NativeObject): void;
   sendEos(): boolean;
   recalculateLatency(): void;
@@ -76,6 +78,10 @@ export interface NativeWebRtcBin {
   addTurnServer(uri: string): boolean;
   /** How many linked sink pads have no caps yet. */
   pendingSinkCaps(): number;
+  /** The sink pads, each with the src pad linked to it and the element inside webrtcbin it feeds. */
+  sinkPads(): { pad: NativeObject; peer: NativeObject | null; inner: NativeObject | null }[];
+  /** Whether what is linked to the sink pad is live (a latency query upstream); null when nothing answers. */
+  upstreamLive(pad: NativeObject): boolean | null;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }
@@ -92,6 +98,8 @@ export interface Addon {
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;
+  /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */
+  warmUp(): Promise<void>;
   /** Records when buffers cross a pad (native/latency_probe.cc); used by the benchmarks. */
   LatencyProbe: new (element: NativeObject, padName: string, options?: LatencyProbeOptions) => NativeLatencyProbe;
 }

@@ -240,7 +240,17 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
     this.native.setKeepAlive(this.targetState === 'playing' || this.operations > 0);
   }
 
+  /**
+   * Native events arrive in order, several in one turn of the event loop. As in
+   * browsers each is delivered as a task of its own (in order, across this
+   * pipeline's webrtcbins and data channels), so the continuations of a promise
+   * settled by one event run before the next event.
+   */
   private onNativeEvent(target: number, type: string, data: Record<string, unknown> | null): void {
+    setImmediate(() => this.deliverEvent(target, type, data));
+  }
+
+  private deliverEvent(target: number, type: string, data: Record<string, unknown> | null): void {
     if (this.isClosed) return; // the NULL transition close() caused, queued before it
     if (target !== 0) {
       this.targets.get(target)?.(type, data);

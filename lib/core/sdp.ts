@@ -1,16 +1,30 @@
-// Just enough SDP reading to check input and to map m-lines to mids.
+// The one SDP reader of the library: sdp-transform parses, and these helpers
+// answer the few questions the rest of lib/ asks of a description.
+import { parse, type MediaDescription, type SessionDescription as ParsedSdp } from 'sdp-transform';
+
 import { OperationError } from './errors.js';
 import type { IceCandidate, SessionDescription } from './types.js';
 
+export type { MediaDescription, ParsedSdp };
+
 const SDP_TYPES = new Set(['offer', 'answer', 'pranswer', 'rollback']);
 
-/** Throws TypeError unless `description` is a well-formed RTCSessionDescriptionInit. */
-export function checkDescription(description: unknown): SessionDescription {
+/**
+ * Throws TypeError unless `description` is a well-formed RTCSessionDescriptionInit.
+ * A rollback needs no SDP; an offer or answer without `sdp` is allowed only where
+ * `sdpOptional` (setLocalDescription creates it).
+ */
+export function checkDescription(description: unknown, sdpOptional = false): { type: SessionDescription['type']; sdp: string | undefined } {
   if (typeof description !== 'object' || description === null) throw new TypeError('a session description must be an object { type, sdp }');
   const { type, sdp } = description as Record<string, unknown>;
   if (typeof type !== 'string' || !SDP_TYPES.has(type)) throw new TypeError(`session description type must be 'offer', 'answer', 'pranswer' or 'rollback', not ${JSON.stringify(type)}`);
+  if (type === 'rollback') return { type, sdp: undefined };
+  if (sdp === undefined || sdp === '') {
+    if (sdpOptional) return { type: type as SessionDescription['type'], sdp: undefined };
+    throw new TypeError(`a remote ${type} needs its sdp`);
+  }
   if (typeof sdp !== 'string') throw new TypeError('session description sdp must be a string');
-  if (type !== 'rollback') checkSdpText(sdp);
+  checkSdpText(sdp);
   return { type: type as SessionDescription['type'], sdp };
 }
 
@@ -27,10 +41,64 @@ function checkSdpText(sdp: string): void {
   }
 }
 
+/** Parses SDP text (sdp-transform). */
+export function parseSdp(sdp: string): ParsedSdp {
+  return parse(sdp);
+}
+
 /** The mid of each m-line, in order (null where there is no a=mid). */
 export function mediaMids(sdp: string): (string | null)[] {
-  const sections = sdp.split(/\r?\nm=/).slice(1);
-  return sections.map((section) => /\r?\na=mid:(\S+)/.exec(section)?.[1] ?? null);
+  return parse(sdp).media.map((media) => (media.mid === undefined ? null : String(media.mid)));
+}
+
+/** Whether an m-section is rejected: port 0, unless it is bundle-only (RFC 8843), as webrtcbin's max-bundle offers have. */
+export function isRejected(media: MediaDescription): boolean {
+  return media.port === 0 && (media as { bundleOnly?: string }).bundleOnly === undefined;
+}
+
+/**
+ * Makes a remote description acceptable to webrtcbin 1.22 without changing its
+ * meaning: an m-section rejected with port 0 (Firefox answers H.264 that way when
+ * it has none) may lack ice-ufrag/ice-pwd, which webrtcbin refuses ("missing or
+ * contains an empty 'ice-ufrag'"). Such sections get the credentials of the
+ * session or of the first section that has them; nothing flows on them anyway.
+ */
+export function normalizeRemoteSdp(sdp: string): string {
+  const parsed = parse(sdp);
+  const donor = parsed.iceUfrag !== undefined ? parsed : parsed.media.find((media) => media.iceUfrag !== undefined && media.icePwd !== undefined);
+  if (donor?.iceUfrag === undefined || donor.icePwd === undefined) return sdp;
+  const needs = parsed.media.map((media) => isRejected(media) && (media.iceUfrag === undefined || media.icePwd === undefined) && parsed.iceUfrag === undefined);
+  if (!needs.includes(true)) return sdp;
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const [session, ...sections] = sdp.split(/\r?\n(?=m=)/);
+  const patched = sections.map((section, index) => {
+    if (!needs[index]) return section;
+    const [mline, ...rest] = section.split(/\r?\n/);
+    const kept = rest.filter((line) => !line.startsWith('a=ice-ufrag:') && !line.startsWith('a=ice-pwd:'));
+    return [mline, `a=ice-ufrag:${donor.iceUfrag}`, `a=ice-pwd:${donor.icePwd}`, ...kept].join(eol);
+  });
+  return [session, ...patched].join(eol);
+}
+
+/**
+ * Adds a local candidate to a description's text at its m-line, as browsers show
+ * gathered candidates in localDescription (non-trickle peers read them there).
+ */
+export function withCandidate(sdp: string, mlineIndex: number, candidate: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const [session, ...sections] = sdp.split(/\r?\n(?=m=)/);
+  if (mlineIndex < 0 || mlineIndex >= sections.length) return sdp;
+  const line = `a=${candidate.replace(/^a=/, '')}`;
+  const section = sections[mlineIndex].replace(/(\r?\n)*$/, '');
+  if (section.split(/\r?\n/).includes(line)) return sdp;
+  sections[mlineIndex] = `${section}${eol}${line}${eol}`;
+  // Sections other than the last keep their single line break before the next m=.
+  return [session, ...sections.map((text, index) => (index === sections.length - 1 ? text : text.replace(/(\r?\n)*$/, '')))].join(eol);
+}
+
+/** How many audio/video m-lines a description has that are not rejected and that the remote side sends on. */
+export function sendingMediaCount(sdp: string): number {
+  return parse(sdp).media.filter((media) => (media.type === 'audio' || media.type === 'video') && !isRejected(media) && media.direction !== 'recvonly' && media.direction !== 'inactive').length;
 }
 
 const CANDIDATE = /^(a=)?candidate:\S+ \d+ (udp|tcp) \d+ \S+ \d+ typ (host|srflx|prflx|relay)( .*)?$/i;
@@ -44,15 +112,15 @@ export function candidateMLine(candidate: IceCandidate, mids: (string | null)[])
   if (typeof candidate.candidate !== 'string') throw new TypeError('candidate.candidate must be a string');
   if (!CANDIDATE.test(candidate.candidate.trim())) throw new TypeError(`malformed ICE candidate: ${JSON.stringify(candidate.candidate.slice(0, 120))}`);
   const { sdpMLineIndex, sdpMid } = candidate;
+  if (typeof sdpMid === 'string' && sdpMid !== '') {
+    const index = mids.indexOf(sdpMid);
+    if (index < 0) throw new OperationError(`sdpMid ${JSON.stringify(sdpMid)} is not in the remote description`);
+    return index;
+  }
   if (sdpMLineIndex !== undefined && sdpMLineIndex !== null) {
     if (!Number.isInteger(sdpMLineIndex) || sdpMLineIndex < 0) throw new TypeError('sdpMLineIndex must be a non-negative integer');
     if (sdpMLineIndex >= mids.length) throw new OperationError(`sdpMLineIndex ${sdpMLineIndex} does not exist: the remote description has ${mids.length} m-line(s)`);
     return sdpMLineIndex;
-  }
-  if (typeof sdpMid === 'string') {
-    const index = mids.indexOf(sdpMid);
-    if (index < 0) throw new OperationError(`sdpMid ${JSON.stringify(sdpMid)} is not in the remote description`);
-    return index;
   }
   throw new TypeError('a candidate needs sdpMLineIndex or sdpMid');
 }

@@ -15,9 +15,14 @@ export function checkDirection(direction: unknown): TransceiverDirection {
 export class RtpTransceiver {
   /** @internal */
   constructor(
-    /** @internal */ readonly native: NativeObject,
+    /** @internal */ public native: NativeObject,
     private readonly owner: Closable,
   ) {}
+
+  /** @internal A rollback before the first negotiation gave its WebRtcBin a new element, and this transceiver a new native one. */
+  rebind(native: NativeObject): void {
+    this.native = native;
+  }
 
   /** The media id negotiated for it, or null before negotiation. */
   get mid(): string | null {

@@ -8,6 +8,12 @@ export interface SessionDescription {
   sdp: string;
 }
 
+/** RTCSessionDescriptionInit: a rollback needs no sdp, and setLocalDescription() creates it when missing. */
+export interface SessionDescriptionInit {
+  type: SdpType;
+  sdp?: string;
+}
+
 /** RTCIceCandidateInit. At least one of sdpMLineIndex and sdpMid is needed to add it. */
 export interface IceCandidate {
   candidate: string;

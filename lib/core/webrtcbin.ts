@@ -2,15 +2,18 @@ import { EventEmitter } from 'node:events';
 
 import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
-import { GstError, InvalidStateError } from './errors.js';
+import { transceiverCaps } from './codecs.js';
+import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline } from './pipeline.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids } from './sdp.js';
+import { receiveCapsFor } from './receive-feedback.js';
+import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
+import { warmUp } from './warm-up.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
 import type {
   BundlePolicy,
@@ -21,7 +24,9 @@ import type {
   IceTransportPolicy,
   MediaKind,
   PeerConnectionState,
+  SdpType,
   SessionDescription,
+  SessionDescriptionInit,
   SignalingState,
   TransceiverDirection,
 } from './types.js';
@@ -38,7 +43,17 @@ export interface WebRtcBinOptions {
   latency?: number;
   /** The element's name. Default: GStreamer picks one (`webrtcbin0`). */
   name?: string;
+  /**
+   * Milliseconds between two ICE connectivity checks (libnice's
+   * `stun-pacing-timer`, RFC 8445's Ta). Default 5: a loopback or LAN connection
+   * forms in a few round trips. libnice's own default, 20, quadruples the time to
+   * connect.
+   */
+  iceCheckInterval?: number;
 }
+
+/** See WebRtcBinOptions.iceCheckInterval. */
+const DEFAULT_ICE_CHECK_INTERVAL_MS = 5;
 
 export interface WebRtcBinEvents extends ListenerErrorEvent {
   /** Negotiation is needed: create an offer, set it locally and send it (`on-negotiation-needed`). */
@@ -57,21 +72,12 @@ export interface WebRtcBinEvents extends ListenerErrorEvent {
   close: [];
 }
 
-type StateProperty = 'connection-state' | 'ice-connection-state' | 'ice-gathering-state' | 'signaling-state';
+type StateProperty = 'connection-state' | 'ice-connection-state' | 'ice-gathering-state';
 
-const STATE_EVENTS: Record<StateProperty, 'connectionstatechange' | 'iceconnectionstatechange' | 'icegatheringstatechange' | 'signalingstatechange'> = {
+const STATE_EVENTS: Record<StateProperty, 'connectionstatechange' | 'iceconnectionstatechange' | 'icegatheringstatechange'> = {
   'connection-state': 'connectionstatechange',
   'ice-connection-state': 'iceconnectionstatechange',
   'ice-gathering-state': 'icegatheringstatechange',
-  'signaling-state': 'signalingstatechange',
-};
-
-/** Caps offered by addTransceiver('video' | 'audio'): codecs every browser decodes. */
-const DEFAULT_CAPS: Record<MediaKind, string> = {
-  video:
-    'application/x-rtp, media=video, encoding-name=VP8, payload=96, clock-rate=90000; ' +
-    'application/x-rtp, media=video, encoding-name=H264, payload=102, clock-rate=90000, packetization-mode=(string)1, profile-level-id=(string)42e01f',
-  audio: 'application/x-rtp, media=audio, encoding-name=OPUS, payload=111, clock-rate=48000, encoding-params=(string)2',
 };
 
 interface PendingReply {
@@ -81,11 +87,36 @@ interface PendingReply {
   operation: string;
 }
 
+interface NativeEvent {
+  type: string;
+  data: Record<string, unknown> | null;
+}
+
+/** Where each description type may be applied (W3C webrtc-pc, "set the session description"). */
+const ALLOWED: Record<'local' | 'remote', Record<Exclude<SdpType, 'rollback'>, SignalingState[]>> = {
+  local: {
+    offer: ['stable', 'have-local-offer'],
+    answer: ['have-remote-offer', 'have-local-pranswer'],
+    pranswer: ['have-remote-offer', 'have-local-pranswer'],
+  },
+  remote: {
+    offer: ['stable', 'have-remote-offer'],
+    answer: ['have-local-offer', 'have-remote-pranswer'],
+    pranswer: ['have-local-offer', 'have-remote-pranswer'],
+  },
+};
+
 const ATTACH = Symbol('attach');
 
 /**
  * GStreamer's webrtcbin with the RTCPeerConnection API: Promises for offer,
  * answer and descriptions, W3C events for candidates and states.
+ *
+ * It behaves as a browser's peer connection does: createOffer, createAnswer,
+ * setLocalDescription, setRemoteDescription and addIceCandidate run one at a
+ * time in call order (the "operations chain"), their state checks happen when
+ * they run, and each event reaches listeners as a task of its own, after the
+ * continuations of promises settled before it.
  *
  * Standalone (`new WebRtcBin(options)`) it owns and plays its own pipeline
  * (`webrtcbin.pipeline`); add media with addTrack() and addTransceiver(). Inside
@@ -94,9 +125,15 @@ const ATTACH = Symbol('attach');
 export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The pipeline this webrtcbin lives in. */
   readonly pipeline: Pipeline;
-  /** The webrtcbin element, for properties this class does not wrap. */
-  readonly element: Element;
-  private readonly native: NativeWebRtcBin;
+  private currentElement!: Element;
+  private native!: NativeWebRtcBin;
+  private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
+  /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
+  private turnServers: string[] = [];
+  /** Transceivers made by addTransceiver(), which a replacement element must have too. */
+  private readonly addedTransceivers: RtpTransceiver[] = [];
+  /** A local re-offer that webrtcbin has not seen yet: applied together with its answer (see applyDescription). */
+  private deferredOffer: string | null = null;
   private readonly ownsPipeline: boolean;
   private readonly pending = new Map<number, PendingReply>();
   private readonly channels = new Set<DataChannel>();
@@ -104,15 +141,22 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private isClosed = false;
   /** webrtcbin asked for negotiation and nobody has been told yet (see announceNegotiation). */
   private negotiationWanted = false;
-  private readonly capsWaiters: (() => void)[] = [];
-  private states: Record<StateProperty, string>;
-  /**
-   * The m-lines' mids of the descriptions last applied. Every candidate needs
-   * them; reading them back from webrtcbin each time (a locked property read and
-   * an SDP copy) stalled the event loop with many peers.
-   */
+  private readonly capsWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private states!: Record<StateProperty, string>;
+  /** The operations chain: the tail of the operations queued so far, and how many have not finished. */
+  private chainTail: Promise<void> = Promise.resolve();
+  private queuedOperations = 0;
+  /** Candidate and gathering events that arrived while setLocalDescription ran: delivered once it has resolved. */
+  private heldEvents: NativeEvent[] | null = null;
+  /** W3C signaling state and descriptions, kept here as the operations apply them (never read back from webrtcbin). */
+  private signaling: SignalingState = 'stable';
+  private pendingLocal: SessionDescription | null = null;
+  private currentLocal: SessionDescription | null = null;
+  private pendingRemote: SessionDescription | null = null;
+  private currentRemote: SessionDescription | null = null;
+  /** The mids of localDescription's and remoteDescription's m-lines: every candidate needs them. */
   private localMids: (string | null)[] = [];
-  private remoteMids: (string | null)[] | null = null;
+  private remoteMids: (string | null)[] = [];
 
   /**
    * @internal Wraps an existing element (Pipeline does this). With `options`, it
@@ -131,32 +175,24 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   constructor(options: WebRtcBinOptions, internal: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } });
   constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } }) {
     super();
+    // The first connection needs the plugins and the DTLS certificate: prepare them now, off this thread.
+    warmUp().catch(() => undefined);
     const attached = internal?.[ATTACH];
     const settings = attached === undefined || attached.configure === true ? checkOptions(options) : undefined;
     const { pipeline, element } = attached ?? createStandalone(options.name);
     this.pipeline = pipeline;
-    this.element = new Element(element, this);
     this.ownsPipeline = attached === undefined;
     try {
-      disableUpnp(element);
-      if (settings !== undefined) this.configure(settings);
-      this.native = new native.NativeWebRtcBin(pipeline.native, element);
-      for (const uri of settings?.iceServers.turn ?? []) {
-        if (!this.native.addTurnServer(uri)) throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
-      }
+      if (settings !== undefined) configure(element, settings);
+      this.turnServers = settings?.iceServers.turn ?? [];
+      this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
+      this.bind(element);
     } catch (error) {
       if (this.ownsPipeline) pipeline.close();
       throw error;
     }
-    pipeline.registerTarget(this.native.id, (type, data) => this.onNativeEvent(type, data));
     // EventEmitter's own event, outside the typed event map.
     EventEmitter.prototype.on.call(this, 'newListener', (event: string) => event === 'negotiationneeded' && this.announceNegotiationSoon());
-    this.states = {
-      'connection-state': this.element.get('connection-state') as string,
-      'ice-connection-state': this.element.get('ice-connection-state') as string,
-      'ice-gathering-state': this.element.get('ice-gathering-state') as string,
-      'signaling-state': this.element.get('signaling-state') as string,
-    };
     if (this.ownsPipeline) {
       pipeline.adoptWebRtcBin(this);
       // Errors surface as the pipeline's `error` event; nothing to await here.
@@ -164,11 +200,30 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
   }
 
-  private configure(settings: ReturnType<typeof checkOptions>): void {
-    this.element.set('bundle-policy', settings.bundlePolicy);
-    this.element.set('ice-transport-policy', settings.iceTransportPolicy);
-    if (settings.latency !== undefined) this.element.set('latency', settings.latency);
-    if (settings.iceServers.stun !== undefined) this.element.set('stun-server', settings.iceServers.stun);
+  /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
+  private bind(element: NativeObject): void {
+    configureIceAgent(element, this.iceCheckInterval);
+    const bound = new native.NativeWebRtcBin(this.pipeline.native, element);
+    for (const uri of this.turnServers) {
+      if (!bound.addTurnServer(uri)) {
+        bound.close();
+        throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
+      }
+    }
+    this.native = bound;
+    this.currentElement = new Element(element, this);
+    this.pipeline.registerTarget(bound.id, (type, data) => this.onNativeEvent(type, data));
+    this.isolateInputs();
+    this.states = {
+      'connection-state': element.get('connection-state') as string,
+      'ice-connection-state': element.get('ice-connection-state') as string,
+      'ice-gathering-state': element.get('ice-gathering-state') as string,
+    };
+  }
+
+  /** The webrtcbin element, for properties this class does not wrap. (A rollback before the first negotiation replaces it.) */
+  get element(): Element {
+    return this.currentElement;
   }
 
   /** The element's name. */
@@ -193,77 +248,137 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     return this.states['ice-gathering-state'] as IceGatheringState;
   }
 
+  /** As in browsers, it changes when an operation that changes it resolves, with `signalingstatechange` just before. */
   get signalingState(): SignalingState {
-    return this.closed ? 'closed' : (this.states['signaling-state'] as SignalingState);
+    return this.closed ? 'closed' : this.signaling;
   }
 
-  /** The pending local description if there is one, else the current one, or null. */
+  /** The pending local description if there is one, else the current one, or null. Gathered candidates are in it. */
   get localDescription(): SessionDescription | null {
-    return this.closed ? null : (this.element.get('local-description') as SessionDescription | null);
+    return this.pendingLocal ?? this.currentLocal;
   }
 
   /** The pending remote description if there is one, else the current one, or null. */
   get remoteDescription(): SessionDescription | null {
-    return this.closed ? null : (this.element.get('remote-description') as SessionDescription | null);
+    return this.pendingRemote ?? this.currentRemote;
+  }
+
+  /** The local description of the last completed negotiation, or null. */
+  get currentLocalDescription(): SessionDescription | null {
+    return this.currentLocal;
+  }
+
+  /** The local offer or pranswer of a negotiation under way, or null. */
+  get pendingLocalDescription(): SessionDescription | null {
+    return this.pendingLocal;
+  }
+
+  /** The remote description of the last completed negotiation, or null. */
+  get currentRemoteDescription(): SessionDescription | null {
+    return this.currentRemote;
+  }
+
+  /** The remote offer or pranswer of a negotiation under way, or null. */
+  get pendingRemoteDescription(): SessionDescription | null {
+    return this.pendingRemote;
   }
 
   /**
    * Creates an SDP offer from the current transceivers and data channels
    * (`create-offer`). It first waits until every linked sink pad has caps, since
    * webrtcbin leaves out the m-line of a pad whose caps it does not know yet.
+   * @throws InvalidStateError while a remote offer is pending, or once closed.
    */
-  async createOffer(): Promise<SessionDescription> {
-    await this.sinkCapsReady();
-    const reply = await this.request('createOffer', (id) => this.native.createOffer(id));
-    return descriptionFrom(reply, 'offer');
+  createOffer(): Promise<SessionDescription> {
+    return this.chain(() => this.makeOffer());
   }
 
-  /** Creates an SDP answer to the remote offer (`create-answer`). */
-  async createAnswer(): Promise<SessionDescription> {
-    const reply = await this.request('createAnswer', (id) => this.native.createAnswer(id));
-    return descriptionFrom(reply, 'answer');
+  /**
+   * Creates an SDP answer to the remote offer (`create-answer`), once every
+   * linked sink pad has caps, as createOffer() does.
+   * @throws InvalidStateError unless a remote offer is pending.
+   */
+  createAnswer(): Promise<SessionDescription> {
+    return this.chain(() => this.makeAnswer());
   }
 
-  /** Applies a local description (`set-local-description`). @throws TypeError for malformed input. */
-  async setLocalDescription(description: SessionDescription): Promise<void> {
-    this.assertOpen();
-    const { type, sdp } = checkDescription(description);
-    await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
-    this.localMids = type === 'rollback' ? midsOf(this.localDescription) : mediaMids(sdp);
+  /**
+   * Applies a local description (`set-local-description`). With no argument (or
+   * no `sdp`) it creates the offer or answer the signaling state calls for, as
+   * browsers do; `{ type: 'rollback' }` discards a local offer.
+   * @throws TypeError for malformed input; InvalidStateError when the type does not fit the signaling state.
+   */
+  setLocalDescription(description?: SessionDescriptionInit): Promise<void> {
+    if (this.closed) return Promise.reject(new InvalidStateError('the WebRtcBin is closed'));
+    let checked: ReturnType<typeof checkDescription> | undefined;
+    try {
+      checked = description === undefined ? undefined : checkDescription(description, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.chain(async () => {
+      if (checked?.type === 'rollback') return this.rollback('local');
+      let type = checked?.type as Exclude<SdpType, 'rollback'> | undefined;
+      let sdp = checked?.sdp;
+      if (sdp === undefined) {
+        const implicitOffer = type === undefined ? ['stable', 'have-local-offer', 'have-remote-pranswer'].includes(this.signaling) : type === 'offer';
+        const created = implicitOffer ? await this.makeOffer() : await this.makeAnswer();
+        type = type === 'pranswer' ? 'pranswer' : created.type as Exclude<SdpType, 'rollback'>;
+        sdp = created.sdp;
+      }
+      await this.applyDescription('local', { type: type!, sdp });
+    });
   }
 
-  /** Applies the peer's description (`set-remote-description`). @throws TypeError for malformed input. */
-  async setRemoteDescription(description: SessionDescription): Promise<void> {
-    this.assertOpen();
-    const { type, sdp } = checkDescription(description);
-    await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
-    const remote = type === 'rollback' ? this.remoteDescription : description;
-    this.remoteMids = remote === null ? null : mediaMids(remote.sdp);
+  /**
+   * Applies the peer's description (`set-remote-description`). A remote offer
+   * that arrives while a local offer is pending rolls the local one back first,
+   * as browsers do (the polite peer of "perfect negotiation");
+   * `{ type: 'rollback' }` discards a remote offer.
+   * @throws TypeError for malformed input; InvalidStateError when the type does not fit the signaling state.
+   */
+  setRemoteDescription(description: SessionDescriptionInit): Promise<void> {
+    if (this.closed) return Promise.reject(new InvalidStateError('the WebRtcBin is closed'));
+    let checked: ReturnType<typeof checkDescription>;
+    try {
+      checked = checkDescription(description);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.chain(async () => {
+      if (checked.type === 'rollback') return this.rollback('remote');
+      if (checked.type === 'offer' && this.signaling === 'have-local-offer') await this.rollback('local');
+      await this.applyDescription('remote', { type: checked.type, sdp: checked.sdp! });
+    });
   }
 
   /**
    * Adds a candidate from the peer (`add-ice-candidate`); null or an empty
-   * candidate marks the end of candidates. Like RTCPeerConnection, it needs the
-   * remote description first.
-   * @throws TypeError (malformed), InvalidStateError (no remote description), OperationError (no such m-line).
+   * candidate marks the end of candidates. It runs in the operations chain, so a
+   * candidate handed over right after setRemoteDescription() was called waits
+   * for it, as in browsers.
+   * @throws TypeError (malformed), InvalidStateError (no remote description when it runs), OperationError (no such m-line).
    */
-  async addIceCandidate(candidate: IceCandidate | null | undefined): Promise<void> {
-    this.assertOpen();
-    if (candidate === null || candidate === undefined || candidate.candidate === '') return;
-    if (typeof candidate !== 'object') throw new TypeError('a candidate must be an object { candidate, sdpMLineIndex?, sdpMid? }');
-    if (this.remoteMids === null) throw new InvalidStateError('addIceCandidate needs a remote description first');
-    const mline = candidateMLine(candidate, this.remoteMids);
-    const text = candidate.candidate.trim().replace(/^a=/, '');
-    // Browsers hide host addresses behind mDNS names (<uuid>.local). webrtcbin
-    // would hand them to the system's DNS resolver, which cannot resolve them and
-    // sends a query off the machine. The connection forms anyway, through
-    // peer-reflexive candidates, once our candidates reach the browser.
-    if (isMdnsCandidate(text)) return;
-    // GStreamer < 1.24 has no reply for this (add-ice-candidate-full came in 1.24).
-    await this.request('addIceCandidate', (id) => this.native.addIceCandidate(id, mline, text));
+  addIceCandidate(candidate?: IceCandidate | null): Promise<void> {
+    if (candidate !== null && candidate !== undefined && typeof candidate !== 'object') {
+      return Promise.reject(new TypeError('a candidate must be an object { candidate, sdpMLineIndex?, sdpMid? }'));
+    }
+    return this.chain(async () => {
+      if (this.remoteDescription === null) throw new InvalidStateError('addIceCandidate needs a remote description first');
+      if (candidate === null || candidate === undefined || candidate.candidate === '') return;
+      const mline = candidateMLine(candidate, this.remoteMids);
+      const text = candidate.candidate.trim().replace(/^a=/, '');
+      // Browsers hide host addresses behind mDNS names (<uuid>.local). webrtcbin
+      // would hand them to the system's DNS resolver, which cannot resolve them and
+      // sends a query off the machine. The connection forms anyway, through
+      // peer-reflexive candidates, once our candidates reach the browser.
+      if (isMdnsCandidate(text)) return;
+      // GStreamer < 1.24 has no reply for this (add-ice-candidate-full came in 1.24).
+      await this.request('addIceCandidate', (id) => this.native.addIceCandidate(id, mline, text));
+    });
   }
 
-  /** Statistics, keyed by id, with W3C type and field names (`get-stats`). */
+  /** Statistics, keyed by id, with W3C type and field names (`get-stats`). Not part of the operations chain. */
   async getStats(): Promise<RtcStatsReport> {
     return toStatsReport(await this.request('getStats', (id) => this.native.getStats(id)));
   }
@@ -276,9 +391,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     if (typeof kindOrCaps !== 'string') throw new TypeError("addTransceiver takes 'audio', 'video' or RTP caps text");
     const direction = checkDirection(init.direction ?? 'sendrecv');
-    const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? DEFAULT_CAPS[kindOrCaps] : kindOrCaps;
+    const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? transceiverCaps(kindOrCaps) : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
     const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    // NACK and retransmission (RTX) for video, as browsers negotiate them.
+    if (kindOrCaps === 'video' || /media=(\(string\))?video\b/.test(caps)) transceiver.native.set('do-nack', true);
+    this.addedTransceivers.push(transceiver);
     this.announceNegotiationSoon();
     return transceiver;
   }
@@ -305,11 +423,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.pipeline.remove(branch);
       throw error;
     }
+    this.isolateInputs();
     this.announceNegotiationSoon(); // once the branch's caps reach webrtcbin
     return branch;
   }
 
-  /** Creates a data channel (`create-data-channel`). */
+  /** Creates a data channel (`create-data-channel`); as in browsers, also before the pipeline plays. */
   createDataChannel(label: string, init: DataChannelInit = {}): DataChannel {
     this.assertOpen();
     if (typeof label !== 'string') throw new TypeError('a data channel label must be a string');
@@ -330,10 +449,254 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.native.close();
     this.pipeline.unregisterTarget(this.native.id);
     const closedError = new InvalidStateError('the WebRtcBin was closed');
-    for (const [id, pending] of this.pending) this.settle(id, 'closed', null, closedError);
+    for (const [id] of this.pending) this.settle(id, 'closed', null, closedError);
+    for (const waiter of this.capsWaiters.splice(0)) waiter.reject(closedError);
+    this.heldEvents = null;
     for (const channel of this.channels) channel.finish();
     if (this.ownsPipeline) this.pipeline.close();
     this.dispatch('close');
+  }
+
+  /**
+   * Queues an operation on the chain: it starts once every earlier one has
+   * settled, and fails with InvalidStateError if the WebRtcBin was closed by then.
+   */
+  private chain<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new InvalidStateError('the WebRtcBin is closed'));
+    this.queuedOperations++;
+    const result = this.chainTail.then(() => {
+      this.assertOpen();
+      return operation();
+    });
+    this.chainTail = result.then(
+      () => this.operationFinished(),
+      () => this.operationFinished(),
+    );
+    return result;
+  }
+
+  private operationFinished(): void {
+    this.queuedOperations--;
+    // W3C: negotiation-needed is re-checked once the chain is empty.
+    if (this.queuedOperations === 0) this.announceNegotiation();
+  }
+
+  private async makeOffer(): Promise<SessionDescription> {
+    if (this.signaling === 'have-remote-offer' || this.signaling === 'have-local-pranswer') {
+      throw new InvalidStateError(`createOffer is not allowed in signaling state ${this.signaling}`);
+    }
+    await this.sinkCapsReady();
+    return descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id)), 'offer');
+  }
+
+  private async makeAnswer(): Promise<SessionDescription> {
+    if (this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
+      throw new InvalidStateError(`createAnswer needs a remote offer (signaling state is ${this.signaling})`);
+    }
+    // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
+    await this.sinkCapsReady();
+    return descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer');
+  }
+
+  /** Applies an offer, answer or pranswer to webrtcbin, then updates the W3C state and tells listeners. */
+  private async applyDescription(side: 'local' | 'remote', description: { type: Exclude<SdpType, 'rollback'>; sdp: string }): Promise<void> {
+    const { type } = description;
+    if (!ALLOWED[side][type].includes(this.signaling)) {
+      throw new InvalidStateError(`a ${side} ${type} cannot be set in signaling state ${this.signaling}`);
+    }
+    if (side === 'local' && type === 'offer' && this.currentRemote !== null) {
+      // A re-offer reaches webrtcbin with its answer, so that it can still be rolled
+      // back (webrtcbin 1.22 has no rollback). Its transports exist already, so
+      // nothing waits for it: no new candidates are gathered for a bundled re-offer.
+      this.deferredOffer = description.sdp;
+    } else if (side === 'local') {
+      await this.applyLocal(type, description.sdp);
+    } else {
+      if (this.deferredOffer !== null && type !== 'offer') {
+        await this.applyLocal('offer', this.deferredOffer);
+        this.deferredOffer = null;
+      }
+      const sdp = normalizeRemoteSdp(description.sdp);
+      if (type === 'offer') this.prepareReceivers(sdp);
+      await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
+    }
+    this.recordDescription(side, { type, sdp: description.sdp });
+  }
+
+  /** set-local-description; candidates gathered for it reach JS only after it has resolved, as in browsers. */
+  private async applyLocal(type: Exclude<SdpType, 'rollback'>, sdp: string): Promise<void> {
+    this.heldEvents ??= [];
+    try {
+      await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
+    } finally {
+      queueMicrotask(() => this.releaseHeldEvents());
+    }
+  }
+
+  /** W3C "set the RTCSessionDescription": the descriptions and the signaling state after one was applied. */
+  private recordDescription(side: 'local' | 'remote', description: SessionDescription): void {
+    const previous = this.signaling;
+    if (description.type === 'answer') {
+      if (side === 'local') {
+        this.currentLocal = description;
+        this.currentRemote = this.pendingRemote;
+      } else {
+        this.currentRemote = description;
+        this.currentLocal = this.pendingLocal;
+      }
+      this.pendingLocal = null;
+      this.pendingRemote = null;
+      this.signaling = 'stable';
+    } else if (side === 'local') {
+      this.pendingLocal = description;
+      this.signaling = description.type === 'offer' ? 'have-local-offer' : 'have-local-pranswer';
+    } else {
+      this.pendingRemote = description;
+      this.signaling = description.type === 'offer' ? 'have-remote-offer' : 'have-remote-pranswer';
+    }
+    this.updateMids();
+    // webrtcbin connects its inputs (and their clocksync) once a description is applied.
+    this.unpaceLiveInputs();
+    if (this.signaling !== previous) this.dispatch('signalingstatechange', this.signaling);
+  }
+
+  private updateMids(): void {
+    this.localMids = this.localDescription === null ? [] : mediaMids(this.localDescription.sdp);
+    this.remoteMids = this.remoteDescription === null ? [] : mediaMids(this.remoteDescription.sdp);
+  }
+
+  /**
+   * Discards the pending local or remote offer. webrtcbin 1.22 has no rollback:
+   * see rollbackElement() for how it is done.
+   */
+  private async rollback(side: 'local' | 'remote'): Promise<void> {
+    const allowed: SignalingState[] = side === 'local' ? ['have-local-offer', 'have-local-pranswer'] : ['have-remote-offer', 'have-remote-pranswer'];
+    if (!allowed.includes(this.signaling)) throw new InvalidStateError(`a ${side} rollback cannot be done in signaling state ${this.signaling}`);
+    await this.rollbackElement(side);
+    if (side === 'local') this.pendingLocal = null;
+    else this.pendingRemote = null;
+    this.updateMids();
+    this.signaling = 'stable';
+    this.dispatch('signalingstatechange', 'stable');
+  }
+
+  /**
+   * Brings webrtcbin itself back to where it was before the pending offer.
+   * webrtcbin 1.22 cannot roll back, so: a local re-offer was never given to it
+   * (see applyDescription) and is simply dropped; before the first negotiation
+   * has completed, nothing negotiated can be lost, and the element is replaced by
+   * a fresh one with the same settings, transceivers, linked media and data
+   * channels. A remote re-offer, once applied, cannot be undone.
+   */
+  private async rollbackElement(side: 'local' | 'remote'): Promise<void> {
+    if (side === 'local' && this.deferredOffer !== null) {
+      this.deferredOffer = null;
+      return;
+    }
+    if (this.currentRemote !== null) {
+      throw new OperationError("GStreamer 1.22's webrtcbin cannot roll back a remote offer once a negotiation has completed");
+    }
+    this.replaceElement();
+  }
+
+  /** Swaps in a fresh webrtcbin element, as the old one was before any description (see rollbackElement). */
+  private replaceElement(): void {
+    const pipeline = this.pipeline.native;
+    const old = this.element.native;
+    const settings = REPLACED_PROPERTIES.map((property) => [property, old.get(property)] as const);
+    const links = this.native.sinkPads().flatMap(({ pad, peer }) => {
+      if (peer === null) return [];
+      const transceiver = pad.get('transceiver') as NativeObject | null;
+      return [{ name: pad.name!, peer, direction: transceiver?.get('direction') ?? null }];
+    });
+    // Media from a pipeline description links straight into webrtcbin: its source
+    // would stop (see isolateInputs). Refuse before anything changes.
+    const unguarded = links.find((link) => !link.peer.is('GstGhostPad'));
+    if (unguarded !== undefined) {
+      throw new OperationError(
+        `a rollback before the first negotiation needs a fresh webrtcbin (GStreamer 1.22 cannot roll back), and ${unguarded.peer.name} is linked into it directly; add media with addTrack() to make this WebRtcBin able to roll back`,
+      );
+    }
+    const added = this.addedTransceivers.map((transceiver) => ({ transceiver, direction: transceiver.direction, caps: transceiver.codecPreferences }));
+    const channels = [...this.channels].map((channel) => ({ channel, label: channel.label, options: channelInit(channel) }));
+    // The media linked to it waits while the element is swapped, rather than fail
+    // as not-linked; a buffer inside the old element returns OK (see isolateInputs).
+    for (const link of links) pipeline.blockPad(link.peer);
+    // Forget the old element: none of its events or replies concern us any more.
+    this.native.close();
+    this.pipeline.unregisterTarget(this.native.id);
+    this.heldEvents = null;
+    for (const [id] of this.pending) this.settle(id, 'rolled back', null, new InvalidStateError('a rollback replaced the webrtcbin'));
+    const name = old.name ?? undefined;
+    pipeline.removeElement(old);
+    const element = pipeline.addElement('webrtcbin', name);
+    for (const [property, value] of settings) if (value !== null && value !== undefined) element.set(property, value);
+    this.bind(element);
+    for (const link of links) {
+      const pad = pipeline.requestPad(element, link.name);
+      pipeline.link(link.peer, pad);
+      if (link.direction !== null) (pad.get('transceiver') as NativeObject | null)?.set('direction', link.direction);
+    }
+    for (const { transceiver, direction, caps } of added) transceiver.rebind(this.native.addTransceiver(direction, caps));
+    for (const { channel, label, options } of channels) {
+      const created = this.native.createDataChannel(label, options);
+      channel.rebind(created.channel, created.target, element);
+    }
+    pipeline.syncState(element);
+    this.isolateInputs();
+    for (const link of links) pipeline.unblockPad(link.peer);
+  }
+
+  /**
+   * A branch linked into webrtcbin (addTrack's, a fan-out viewer's) never sees
+   * its failures: what webrtcbin returns, flushing included, reaches the branch
+   * as OK. Before negotiation webrtcbin holds the first buffer in a pad block;
+   * when a rollback replaces the element that buffer returns flushing, which
+   * would stop the branch's source for good. And one refused stream does not stop
+   * the others.
+   */
+  private isolateInputs(): void {
+    for (const { peer } of this.native.sinkPads()) {
+      if (peer?.is('GstGhostPad') === true) this.pipeline.native.isolateFlow(peer);
+    }
+  }
+
+  /**
+   * Gives each m-section of a remote offer that no transceiver will take a
+   * receiving transceiver made here, with the feedback a sender adapts to
+   * (transport-cc, NACK/RTX, PLI, FIR; see receive-feedback.ts): webrtcbin
+   * would make one itself, and answer without them. Sections are taken as
+   * webrtcbin does: by mid, else by a transceiver not yet associated.
+   */
+  private prepareReceivers(sdp: string): void {
+    const transceivers = this.native.getTransceivers();
+    const mids = new Set(transceivers.map((transceiver) => transceiver.get('mid') as string | null).filter((mid) => mid !== null));
+    let unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).length;
+    for (const media of parseSdp(sdp).media) {
+      if (isRejected(media) || (media.mid !== undefined && mids.has(String(media.mid)))) continue;
+      const caps = receiveCapsFor(media);
+      if (caps === null) continue;
+      if (unassociated > 0) {
+        unassociated--;
+        continue;
+      }
+      const transceiver = this.native.addTransceiver('recvonly', caps);
+      if (media.type === 'video') transceiver.set('do-nack', true);
+    }
+  }
+
+  /**
+   * webrtcbin 1.22 paces each input with a clocksync that syncs to the clock: a
+   * buffer from a live source (a camera, a test pattern with is-live) then waits
+   * the pipeline's latency, one frame at 30 fps, for nothing, since a live
+   * source already comes at its own pace. A file or another non-live source
+   * keeps that pacing, which is what sends it in real time.
+   */
+  private unpaceLiveInputs(): void {
+    for (const { pad, inner } of this.native.sinkPads()) {
+      if (inner?.factoryName !== 'clocksync' || inner.get('sync') !== true) continue;
+      if (this.native.upstreamLive(pad) === true) inner.set('sync', false);
+    }
   }
 
   /**
@@ -341,11 +704,14 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * (1.22) asks as soon as it starts, with nothing to negotiate, and as soon as a
    * sink pad is linked, before its caps are known (an offer made then lacks that
    * media); and it does not ask again while its flag stays set. So the request is
-   * kept as state: announced when there is something to negotiate, every linked
-   * sink pad has caps and someone listens (a listener added later still hears it).
+   * kept as state: announced when the signaling state is stable with no
+   * operation queued (as W3C requires), there is something to negotiate, every
+   * linked sink pad has caps and someone listens (a listener added later still
+   * hears it).
    */
   private announceNegotiation(): void {
     if (!this.negotiationWanted || this.closed) return;
+    if (this.signaling !== 'stable' || this.queuedOperations > 0) return;
     if (this.listenerCount('negotiationneeded') === 0) return;
     if (this.native.getTransceivers().length === 0 && this.channels.size === 0) return;
     if (this.native.pendingSinkCaps() > 0) return;
@@ -365,8 +731,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        this.capsWaiters.push(resolve);
-        timer = setTimeout(() => reject(new GstError(`createOffer: a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`)), timeoutMs);
+        const waiter = { resolve, reject };
+        this.capsWaiters.push(waiter);
+        timer = setTimeout(() => {
+          this.capsWaiters.splice(this.capsWaiters.indexOf(waiter), 1);
+          reject(new GstError(`a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`));
+        }, timeoutMs);
       });
     } finally {
       clearTimeout(timer);
@@ -415,6 +785,23 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   private onNativeEvent(type: string, data: Record<string, unknown> | null): void {
     if (this.isClosed) return;
+    this.handleEvent({ type, data });
+  }
+
+  /** Delivers what was held while setLocalDescription ran, each as a task of its own, as it would have been. */
+  private releaseHeldEvents(): void {
+    const held = this.heldEvents;
+    this.heldEvents = null;
+    for (const event of held ?? []) setImmediate(() => this.onNativeEvent(event.type, event.data));
+  }
+
+  private handleEvent(event: NativeEvent): void {
+    const { type, data } = event;
+    const heldWhileSettingLocal = type === 'ice-candidate' || (type === 'state' && data?.property === 'ice-gathering-state');
+    if (heldWhileSettingLocal && this.heldEvents !== null) {
+      this.heldEvents.push(event);
+      return;
+    }
     switch (type) {
       case 'reply':
         this.settle(data?.id as number, data?.result as string, (data?.reply as Record<string, unknown> | undefined) ?? null);
@@ -424,18 +811,17 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.announceNegotiation();
         break;
       case 'sink-caps':
-        if (this.native.pendingSinkCaps() === 0) for (const resolve of this.capsWaiters.splice(0)) resolve();
+        this.unpaceLiveInputs();
+        if (this.native.pendingSinkCaps() === 0) for (const waiter of this.capsWaiters.splice(0)) waiter.resolve();
         this.announceNegotiation();
         break;
-      case 'ice-candidate': {
-        const sdpMLineIndex = data?.sdpMLineIndex as number;
-        const sdpMid = this.localMids[sdpMLineIndex] ?? null;
-        this.dispatch('icecandidate', { candidate: data?.candidate as string, sdpMLineIndex, sdpMid });
+      case 'ice-candidate':
+        this.onLocalCandidate(data?.sdpMLineIndex as number, data?.candidate as string);
         break;
-      }
       case 'state': {
         const property = data?.property as StateProperty;
         const value = data?.value as string;
+        // The signaling state is W3C's, kept by the operations (webrtcbin's changes before its promise replies).
         if (!(property in STATE_EVENTS) || this.states[property] === value) break;
         this.states[property] = value;
         this.dispatch(STATE_EVENTS[property], value as never);
@@ -453,17 +839,55 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         break;
     }
   }
+
+  /** A gathered candidate: added to the local description (as browsers show it) and given to listeners with its mid. */
+  private onLocalCandidate(sdpMLineIndex: number, candidate: string): void {
+    const local = this.localDescription;
+    if (local !== null) {
+      const updated = { type: local.type, sdp: withCandidate(local.sdp, sdpMLineIndex, candidate) };
+      if (this.pendingLocal !== null) this.pendingLocal = updated;
+      else this.currentLocal = updated;
+    }
+    const sdpMid = this.localMids[sdpMLineIndex] ?? null;
+    this.dispatch('icecandidate', { candidate, sdpMLineIndex, sdpMid });
+  }
+}
+
+/** The webrtcbin settings a replacement element takes over (see replaceElement). */
+const REPLACED_PROPERTIES = ['bundle-policy', 'ice-transport-policy', 'latency', 'stun-server', 'turn-server'];
+
+/** The createDataChannel() options a channel was made with. */
+function channelInit(channel: DataChannel): Record<string, unknown> {
+  return dataChannelOptions({
+    ordered: channel.ordered,
+    protocol: channel.protocol,
+    ...(channel.maxPacketLifeTime !== null ? { maxPacketLifeTime: channel.maxPacketLifeTime } : {}),
+    ...(channel.maxRetransmits !== null ? { maxRetransmits: channel.maxRetransmits } : {}),
+    ...(channel.negotiated ? { negotiated: true, id: channel.id ?? undefined } : {}),
+  });
+}
+
+function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOptions>): void {
+  webrtcbin.set('bundle-policy', settings.bundlePolicy);
+  webrtcbin.set('ice-transport-policy', settings.iceTransportPolicy);
+  if (settings.latency !== undefined) webrtcbin.set('latency', settings.latency);
+  if (settings.iceServers.stun !== undefined) webrtcbin.set('stun-server', settings.iceServers.stun);
 }
 
 /**
- * libnice asks the LAN's router for UPnP port mappings by default (SSDP
- * multicast, an HTTP server, extra threads). A library must not talk to the
- * network on its own, and host or STUN/TURN candidates are what WebRTC uses.
+ * Settings of the libnice agent behind webrtcbin. UPnP off: libnice asks the
+ * LAN's router for port mappings by default (SSDP multicast, an HTTP server,
+ * extra threads), and a library must not talk to the network on its own; host,
+ * STUN and TURN candidates are what WebRTC uses. And the pacing of connectivity
+ * checks (see WebRtcBinOptions.iceCheckInterval).
  */
-function disableUpnp(webrtcbin: NativeObject): void {
+function configureIceAgent(webrtcbin: NativeObject, checkIntervalMs: number): void {
   const iceAgent = webrtcbin.get('ice-agent') as NativeObject | null;
   const niceAgent = iceAgent?.propertyNames().includes('agent') ? (iceAgent.get('agent') as NativeObject | null) : null;
-  if (niceAgent?.propertyNames().includes('upnp')) niceAgent.set('upnp', false);
+  if (niceAgent === null || niceAgent === undefined) return;
+  const properties = niceAgent.propertyNames();
+  if (properties.includes('upnp')) niceAgent.set('upnp', false);
+  if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', checkIntervalMs);
 }
 
 /** A new pipeline holding one webrtcbin. */
@@ -481,10 +905,6 @@ function createStandalone(name: string | undefined): { pipeline: Pipeline; eleme
   }
 }
 
-function midsOf(description: SessionDescription | null): (string | null)[] {
-  return description === null ? [] : mediaMids(description.sdp);
-}
-
 function descriptionFrom(reply: Record<string, unknown> | null, field: 'offer' | 'answer'): SessionDescription {
   const description = reply?.[field] as SessionDescription | undefined;
   if (description === undefined || typeof description.sdp !== 'string') throw new GstError(`webrtcbin gave no ${field}`);
@@ -499,9 +919,12 @@ function checkOptions(options: WebRtcBinOptions) {
   if (!BUNDLE_POLICIES.has(bundlePolicy)) throw new TypeError(`bundlePolicy must be 'balanced', 'max-compat', 'max-bundle' or 'none', not ${JSON.stringify(bundlePolicy)}`);
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') throw new TypeError(`iceTransportPolicy must be 'all' or 'relay', not ${JSON.stringify(iceTransportPolicy)}`);
-  const { latency } = options;
+  const { latency, iceCheckInterval } = options;
   if (latency !== undefined && (!Number.isInteger(latency) || latency < 0)) throw new TypeError('latency must be a non-negative integer (milliseconds)');
-  return { bundlePolicy, iceTransportPolicy, latency, iceServers: toWebRtcBinIceServers(options.iceServers) };
+  if (iceCheckInterval !== undefined && (!Number.isInteger(iceCheckInterval) || iceCheckInterval < 1 || iceCheckInterval > 1000)) {
+    throw new TypeError('iceCheckInterval must be an integer from 1 to 1000 (milliseconds)');
+  }
+  return { bundlePolicy, iceTransportPolicy, latency, iceCheckInterval, iceServers: toWebRtcBinIceServers(options.iceServers) };
 }
 
 function dataChannelOptions(init: DataChannelInit): Record<string, unknown> {

@@ -1,0 +1,6 @@
+#pragma once
+
+#include <napi.h>
+
+// Exports warmUp(): see warm_up.cc.
+void InitWarmUp(Napi::Env env, Napi::Object exports);
