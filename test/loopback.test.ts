@@ -162,9 +162,9 @@ describe('loopback', () => {
     expect((await a.createOffer()).sdp).toMatch(/a=rtpmap:\d+ H264\/90000/);
     transceiver.setCodecPreferences('application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)96, clock-rate=(int)90000');
     const vp8Only = (await a.createOffer()).sdp;
-    expect(vp8Only).toMatch(/\r\nm=video \d+ UDP\/TLS\/RTP\/SAVPF 96\r\n/);
-    expect(vp8Only).toMatch(/a=rtpmap:96 VP8\/90000/);
-    expect(vp8Only).not.toMatch(/H264/);
+    const codecs = [...vp8Only.matchAll(/a=rtpmap:\d+ ([\w-]+)\//g)].map((match) => match[1]);
+    expect(codecs).toContain('VP8');
+    expect(codecs.filter((codec) => codec !== 'VP8' && codec !== 'rtx' && codec !== 'red' && codec !== 'ulpfec')).toEqual([]);
   });
 
   // Known gap (reported): after setCodecPreferences(null), webrtcbin keeps offering only the codecs

@@ -41,7 +41,7 @@ describe('record-browser in Chromium', () => {
     const recording = await example.line(/recording .* to (\S+\.webm)$/, 20_000);
     expect(recording).toMatch(/recording audio \(OPUS\) and video \(VP8\)|recording video \(VP8\) and audio \(OPUS\)/);
     const path = /to (\S+\.webm)$/.exec(recording)![1];
-    await until(() => (statSync(path, { throwIfNoEntry: false })?.size ?? 0) > 100_000, 'the recording grows past 100 kB', 20_000, 100);
+    await until(() => (statSync(path, { throwIfNoEntry: false })?.size ?? 0) > 100_000, 'the recording grows past 100 kB', 40_000, 100);
 
     // No hang-up, no session end from the page: it just goes away.
     await page.close({ runBeforeUnload: false });
