@@ -57,8 +57,13 @@ export function createNamespace(prefix = 'gwn'): Namespace {
   removeOrphans(prefix);
   const id = randomInt(0, 0xffffff).toString(16).padStart(6, '0');
   const name = `${prefix}-${process.pid}-${id}`;
-  const subnet = randomInt(0, 512); // 198.18.0.0/15 in /24s: 198.18.0 .. 198.19.255
-  const base = `198.${18 + (subnet >> 8)}.${subnet & 0xff}`;
+  // 198.18.0.0/15 in /24s (198.18.0 .. 198.19.255), avoiding those already on this machine's links.
+  const taken = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  let base: string;
+  do {
+    const subnet = randomInt(0, 512);
+    base = `198.${18 + (subnet >> 8)}.${subnet & 0xff}`;
+  } while (taken.includes(` ${base}.`));
   const [hostAddress, address] = [`${base}.1`, `${base}.2`];
   const [hostEnd, innerEnd] = [`${prefix}${id}h`, `${prefix}${id}n`];
   live.add(name);
