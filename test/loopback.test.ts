@@ -167,9 +167,7 @@ describe('loopback', () => {
     expect(codecs.filter((codec) => codec !== 'VP8' && codec !== 'rtx' && codec !== 'red' && codec !== 'ulpfec')).toEqual([]);
   });
 
-  // Known gap (reported): after setCodecPreferences(null), webrtcbin keeps offering only the codecs
-  // of the previous preferences; W3C resets to the defaults. it.fails flips once that is handled.
-  it.fails('setCodecPreferences(null) offers the default codecs again', async () => {
+  it('setCodecPreferences(null) offers the default codecs again, as an empty list does in browsers', async () => {
     const a = new WebRtcBin();
     open.push(a);
     const transceiver = a.addTransceiver('video', { direction: 'recvonly' });
@@ -197,9 +195,8 @@ describe('loopback', () => {
     expect(seen.get(b)!.signaling).toEqual(['have-remote-offer', 'stable']);
     for (const peer of [a, b]) {
       const ice = seen.get(peer)!.ice;
-      // Browsers go checking, connected (then completed); webrtcbin 1.22 may go from checking straight to completed.
-      expect(ice[0]).toBe('checking');
-      expect(['connected', 'completed']).toContain(ice[1]);
+      // Browsers go checking, connected (then completed); so does a WebRtcBin, also where libnice skips connected.
+      expect(ice.slice(0, 2)).toEqual(['checking', 'connected']);
       expect(ice.every((state) => ['checking', 'connected', 'completed'].includes(state))).toBe(true);
       expect(ice.every((state, i) => i === 0 || state !== ice[i - 1])).toBe(true); // a change each time
     }
@@ -225,9 +222,8 @@ describe('loopback', () => {
     expect(bundleGroup(await offerWith('none'))).toBeNull();
   });
 
-  // Known gap (reported): webrtcbin 1.22 does not implement 'balanced' and falls back to 'none', so the
-  // offer has no BUNDLE group, where a browser groups every m-line. it.fails flips once that is handled.
-  it.fails("bundlePolicy 'balanced' offers a BUNDLE group, as browsers do", async () => {
+  // webrtcbin 1.22 has no 'balanced'; the library gives it 'max-compat', which offers the same BUNDLE group.
+  it("bundlePolicy 'balanced' offers a BUNDLE group, as browsers do", async () => {
     const balanced = await offerWith('balanced');
     expect(bundleGroup(balanced)).toHaveLength(3);
   });

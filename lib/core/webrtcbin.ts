@@ -126,6 +126,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The pipeline this webrtcbin lives in. */
   readonly pipeline: Pipeline;
   private currentElement!: Element;
+  private elementName = '';
   private native!: NativeWebRtcBin;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
@@ -212,6 +213,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     this.native = bound;
     this.currentElement = new Element(element, this);
+    this.elementName = element.name ?? '';
     this.pipeline.registerTarget(bound.id, (type, data) => this.onNativeEvent(type, data));
     this.isolateInputs();
     this.states = {
@@ -226,9 +228,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     return this.currentElement;
   }
 
-  /** The element's name. */
+  /** The element's name (also after close()). */
   get name(): string {
-    return this.element.name ?? '';
+    return this.elementName;
   }
 
   /** Whether close() has run (or its pipeline was closed). */
@@ -393,7 +395,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const direction = checkDirection(init.direction ?? 'sendrecv');
     const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? transceiverCaps(kindOrCaps) : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
-    const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this, caps);
     // NACK and retransmission (RTX) for video, as browsers negotiate them.
     if (kindOrCaps === 'video' || /media=(\(string\))?video\b/.test(caps)) transceiver.native.set('do-nack', true);
     this.addedTransceivers.push(transceiver);
@@ -841,6 +843,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         const value = data?.value as string;
         // The signaling state is W3C's, kept by the operations (webrtcbin's changes before its promise replies).
         if (!(property in STATE_EVENTS) || this.states[property] === value) break;
+        // Browsers go checking, connected, completed; libnice may report completed straight away.
+        if (property === 'ice-connection-state' && value === 'completed' && (this.states[property] === 'checking' || this.states[property] === 'new')) {
+          this.states[property] = 'connected';
+          this.dispatch('iceconnectionstatechange', 'connected');
+        }
         this.states[property] = value;
         this.dispatch(STATE_EVENTS[property], value as never);
         if (property === 'ice-gathering-state' && value === 'complete') this.dispatch('icecandidate', null);
@@ -886,7 +893,10 @@ function channelInit(channel: DataChannel): Record<string, unknown> {
 }
 
 function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOptions>): void {
-  webrtcbin.set('bundle-policy', settings.bundlePolicy);
+  // webrtcbin 1.22 has no 'balanced' (it offers no BUNDLE group at all). Its
+  // 'max-compat' offers the same group, with a transport per m-line until the
+  // answer picks one: the closest it has.
+  webrtcbin.set('bundle-policy', settings.bundlePolicy === 'balanced' ? 'max-compat' : settings.bundlePolicy);
   webrtcbin.set('ice-transport-policy', settings.iceTransportPolicy);
   if (settings.latency !== undefined) webrtcbin.set('latency', settings.latency);
   if (settings.iceServers.stun !== undefined) webrtcbin.set('stun-server', settings.iceServers.stun);
