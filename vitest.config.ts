@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Run on their own, after everything else: their measurements need the machine to themselves. */
+const ALONE = ['test/bench.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Native addons and GStreamer's threads: one process per test file, never worker threads
     // (worker_threads support has its own explicit test).
     pool: 'forks',
@@ -11,5 +13,16 @@ export default defineConfig({
     hookTimeout: 30_000,
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Two groups, run one after the other: the suite (two files at a time), then the benchmark alone.
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...ALONE], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'alone', include: ALONE, sequence: { groupOrder: 1 }, poolOptions: { forks: { maxForks: 1, minForks: 1 } } },
+      },
+    ],
   },
 });

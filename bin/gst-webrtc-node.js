@@ -54,6 +54,9 @@ the page; each browser can send its camera and microphone back.
   -h, --help             show this help`,
     run: runDemo,
   },
+  // WHIP/WHEP commands live in their own modules.
+  'whip-server': require('./whip-server.js'),
+  'whep-server': require('./whep-server.js'),
 };
 
 function loadLibrary(modulePath) {

@@ -42,3 +42,4 @@ export { acceptsCodec, chooseCodec, codecKind, DEFAULT_PAYLOAD_TYPES, describeOf
 export { redactUrl, RtspBridge, RtspError, type RtspBridgeEvents, type RtspBridgeOptions, type RtspBridgeState, type RtspTransport } from './media/rtsp-bridge.js';
 export { WebRtcRecorder, type RecorderState, type RecordingResult, type RecordingStopReason, type WebRtcRecorderEvents, type WebRtcRecorderOptions } from './media/recorder.js';
 export { ViewerSessions, type ViewerSessionsEvents, type ViewerSessionsOptions, type ViewerSource, type ViewerStatus } from './media/viewer-sessions.js';
+export * from './http/index.js';

@@ -1,4 +1,5 @@
 // Bad input to WebRtcBin: each case is a typed, readable error, and the object keeps working.
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { GstError, InvalidStateError, OperationError, PeerConnector, type Track, WebRtcBin } from '../lib/index.js';
@@ -102,18 +103,46 @@ describe('bad input', () => {
     await until(() => rendered(b.pipeline, 'out') > 5, 'frames are decoded after the failed attempts');
   });
 
-  it('accepts valid ICE servers, including several TURN servers', () => {
+  it('accepts valid ICE servers, and webrtcbin contacts every TURN server it was given', async () => {
+    // Two listeners on 127.0.0.1 that stand in for TURN servers: each only records the first bytes that
+    // reach it. A TURN server that webrtcbin was really given is contacted as soon as gathering starts.
+    // (A turn: URL over UDP is not reachable on loopback, as libnice sends from its host addresses; the
+    // TURN tests in network namespaces prove it.)
+    const firstBytes = new Map<string, Buffer>();
+    const listen = async (name: string) => {
+      const server = createServer((socket) => {
+        socket.once('data', (data) => firstBytes.set(name, data));
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    };
+    const [tcp, tls] = [await listen('tcp'), await listen('tls')];
+    const portOf = (server: Server) => (server.address() as AddressInfo).port;
     const c = new WebRtcBin({
       iceServers: [
         { urls: 'stun:127.0.0.1:3478' },
-        { urls: ['turn:127.0.0.1:3478?transport=udp', 'turns:[::1]:5349'], username: 'user', credential: 'p@ss:word' },
+        {
+          urls: ['turn:127.0.0.1:3478?transport=udp', `turn:127.0.0.1:${portOf(tcp)}?transport=tcp`, `turns:127.0.0.1:${portOf(tls)}`],
+          username: 'user',
+          credential: 'p@ss:word',
+        },
       ],
     });
     try {
       expect(c.element.get('stun-server')).toBe('stun://127.0.0.1:3478');
-      expect(c.closed).toBe(false);
+      c.addTransceiver('video', { direction: 'recvonly' });
+      await c.setLocalDescription(await c.createOffer());
+      const isTurnAllocate = (data: Buffer | undefined) => data !== undefined && data.length >= 20 && data.readUInt16BE(0) === 0x0003 && data.readUInt32BE(4) === 0x2112a442;
+      const isTlsHello = (data: Buffer | undefined) => data?.[0] === 0x16;
+      await until(() => firstBytes.has('tcp') && firstBytes.has('tls'), 'webrtcbin contacts both TURN servers');
+      expect(isTurnAllocate(firstBytes.get('tcp'))).toBe(true);
+      // libnice (0.1.21) speaks plain TURN on a turns: server's port, not TLS: see docs/examples.md.
+      expect(isTurnAllocate(firstBytes.get('tls')) || isTlsHello(firstBytes.get('tls'))).toBe(true);
     } finally {
       c.close();
+      tcp.close();
+      tls.close();
     }
   });
 

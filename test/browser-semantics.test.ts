@@ -8,18 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidStateError, type IceCandidate, Pipeline, WebRtcBin } from '../lib/index.js';
 import { rendered, VP8_SOURCE } from './support/media.js';
 import { nextEvent, until } from './support/wait.js';
+import { useWebRtcBinPairs } from './support/webrtcbins.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
   for (const thing of open.splice(0)) thing.close();
 });
-
-function pair(): [WebRtcBin, WebRtcBin] {
-  const a = new WebRtcBin({ latency: 50 });
-  const b = new WebRtcBin({ latency: 50 });
-  open.push(a, b);
-  return [a, b];
-}
+const pair = useWebRtcBinPairs();
 
 describe('the operations chain', () => {
   it("runs a browser sample's handlers as written: candidates handed over at once wait for the description", async () => {

@@ -130,9 +130,11 @@ describe('loopback', () => {
     const late = new WebRtcBin();
     open.push(late);
     late.addTrack(VP8_SOURCE);
-    // Attach after other work (here: after its media started flowing), as an app that awaits something first would.
-    await until(() => late.getTransceivers().length === 1 && late.pipeline.state === 'playing', 'the sender is running');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Attach only once webrtcbin has asked for negotiation and the track's caps are known, with nobody
+    // listening yet: the request is then kept, and the listener attached afterwards must still hear it.
+    // (Internal state, read because no public member shows that webrtcbin has asked.)
+    const internals = late as unknown as { negotiationWanted: boolean; native: { pendingSinkCaps(): number } };
+    await until(() => internals.negotiationWanted && internals.native.pendingSinkCaps() === 0, 'webrtcbin asked for negotiation, unheard');
     await nextEvent(late, 'negotiationneeded');
     expect((await late.createOffer()).sdp).toMatch(/\r\nm=video /);
   });
@@ -151,5 +153,78 @@ describe('loopback', () => {
     expect(candidates.at(-1)).toBeNull();
     expect(candidates.filter((c) => c !== null).length).toBeGreaterThan(0);
     expect(candidates.slice(0, -1).every((c) => c!.startsWith('candidate:'))).toBe(true);
+  });
+
+  it('setCodecPreferences() changes what is offered', async () => {
+    const a = new WebRtcBin();
+    open.push(a);
+    const transceiver = a.addTransceiver('video', { direction: 'recvonly' });
+    expect((await a.createOffer()).sdp).toMatch(/a=rtpmap:\d+ H264\/90000/);
+    transceiver.setCodecPreferences('application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)96, clock-rate=(int)90000');
+    const vp8Only = (await a.createOffer()).sdp;
+    const codecs = [...vp8Only.matchAll(/a=rtpmap:\d+ ([\w-]+)\//g)].map((match) => match[1]);
+    expect(codecs).toContain('VP8');
+    expect(codecs.filter((codec) => codec !== 'VP8' && codec !== 'rtx' && codec !== 'red' && codec !== 'ulpfec')).toEqual([]);
+  });
+
+  it('setCodecPreferences(null) offers the default codecs again, as an empty list does in browsers', async () => {
+    const a = new WebRtcBin();
+    open.push(a);
+    const transceiver = a.addTransceiver('video', { direction: 'recvonly' });
+    transceiver.setCodecPreferences('application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)96, clock-rate=(int)90000');
+    await a.createOffer();
+    transceiver.setCodecPreferences(null);
+    expect((await a.createOffer()).sdp).toMatch(/a=rtpmap:\d+ H264\/90000/);
+  });
+
+  it('reports signalingstatechange and iceconnectionstatechange in the W3C order', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    const seen = new Map<WebRtcBin, { signaling: string[]; ice: string[] }>();
+    for (const peer of [a, b]) {
+      const states = { signaling: [] as string[], ice: [] as string[] };
+      seen.set(peer, states);
+      peer.on('signalingstatechange', (state) => states.signaling.push(state));
+      peer.on('iceconnectionstatechange', (state) => states.ice.push(state));
+    }
+    a.addTrack(VP8_SOURCE);
+    await PeerConnector.pair(a, b);
+    await until(() => [a, b].every((peer) => peer.iceConnectionState === 'connected' || peer.iceConnectionState === 'completed'), 'ICE connects');
+    expect(seen.get(a)!.signaling).toEqual(['have-local-offer', 'stable']);
+    expect(seen.get(b)!.signaling).toEqual(['have-remote-offer', 'stable']);
+    for (const peer of [a, b]) {
+      const ice = seen.get(peer)!.ice;
+      // Browsers go checking, connected (then completed); so does a WebRtcBin, also where libnice skips connected.
+      expect(ice.slice(0, 2)).toEqual(['checking', 'connected']);
+      expect(ice.every((state) => ['checking', 'connected', 'completed'].includes(state))).toBe(true);
+      expect(ice.every((state, i) => i === 0 || state !== ice[i - 1])).toBe(true); // a change each time
+    }
+  });
+
+  /** The offer of a WebRtcBin with two video and one audio transceivers. */
+  async function offerWith(bundlePolicy: 'balanced' | 'max-compat' | 'max-bundle' | 'none'): Promise<string> {
+    const a = new WebRtcBin({ bundlePolicy });
+    open.push(a);
+    for (const kind of ['video', 'video', 'audio'] as const) a.addTransceiver(kind, { direction: 'recvonly' });
+    return (await a.createOffer()).sdp;
+  }
+  const bundleGroup = (sdp: string) => /\r\na=group:BUNDLE ([^\r]*)\r\n/.exec(sdp)?.[1].split(' ') ?? null;
+  const bundleOnly = (sdp: string) => sdp.split('\r\nm=').slice(1).map((media) => media.includes('\r\na=bundle-only'));
+
+  it("bundlePolicy 'max-bundle', 'max-compat' and 'none' shape the offer as in browsers", async () => {
+    const maxBundle = await offerWith('max-bundle');
+    expect(bundleGroup(maxBundle)).toHaveLength(3);
+    expect(bundleOnly(maxBundle)).toEqual([false, true, true]); // one transport
+    const maxCompat = await offerWith('max-compat');
+    expect(bundleGroup(maxCompat)).toHaveLength(3);
+    expect(bundleOnly(maxCompat)).toEqual([false, false, false]); // a transport per m-line until answered
+    expect(bundleGroup(await offerWith('none'))).toBeNull();
+  });
+
+  // webrtcbin 1.22 has no 'balanced'; the library gives it 'max-compat', which offers the same BUNDLE group.
+  it("bundlePolicy 'balanced' offers a BUNDLE group, as browsers do", async () => {
+    const balanced = await offerWith('balanced');
+    expect(bundleGroup(balanced)).toHaveLength(3);
   });
 });

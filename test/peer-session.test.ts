@@ -1,8 +1,10 @@
 // PeerSession: two WebRtcBins connected through the signalling server, as two apps would be.
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { PeerSession, SignallingClient, SignallingServer, type SessionInfo, WebRtcBin } from '../lib/index.js';
 import { rendered, VP8_SOURCE } from './support/media.js';
+import { startFakeResolver } from './support/fake-resolver.js';
 import { nextEvent, until } from './support/wait.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -65,13 +67,15 @@ describe('PeerSession', () => {
     const [viewer, camera] = await Promise.all([connectClient(server, 'viewer'), connectClient(server, 'camera')]);
     const tx = sender();
     const rx = receiver();
+    const cameraSessions: PeerSession[] = [];
     camera.on('session', (session: SessionInfo) => {
-      const peer = new PeerSession(tx, camera, session, { role: 'offerer' });
-      expect(peer.role).toBe('offerer');
+      cameraSessions.push(new PeerSession(tx, camera, session, { role: 'offerer' }));
       tx.addTrack(VP8_SOURCE);
     });
     const viewerSession = await PeerSession.start(rx, viewer, camera.peerId!, { role: 'answerer' });
     expect(viewerSession.role).toBe('answerer');
+    await until(() => cameraSessions.length === 1, "the camera's session starts");
+    expect(cameraSessions[0].role).toBe('offerer');
     await until(() => rendered(rx.pipeline, 'out') >= 15, 'the viewer decodes frames');
   });
 
@@ -120,24 +124,23 @@ describe('PeerSession', () => {
     expect((await bobSawEnd)[0]).toBe(session.sessionId);
   });
 
-  it("accepts a browser's mDNS (.local) host candidate without an error", async () => {
-    const tx = sender();
-    const rx = receiver();
-    tx.addTrack(VP8_SOURCE);
-    const problems: Error[] = [];
-    for (const webrtcbin of [tx, rx]) {
-      webrtcbin.pipeline.on('error', (error) => problems.push(error));
-      webrtcbin.pipeline.on('warning', (warning) => problems.push(warning));
-    }
-    await rx.setRemoteDescription(await tx.createOffer().then(async (offer) => (await tx.setLocalDescription(offer), offer)));
-    await rx.addIceCandidate({
-      candidate: 'candidate:2305140872 1 udp 2113937151 f57cdb03-952f-4975-83e6-bbf4f03b0e65.local 59123 typ host generation 0 ufrag Dww9 network-cost 999',
-      sdpMLineIndex: 0,
-    });
-    const answer = await rx.createAnswer();
-    await rx.setLocalDescription(answer);
-    await tx.setRemoteDescription(answer);
-    await tx.addIceCandidate({ candidate: 'candidate:1 1 UDP 2122252543 3c7e0a1b-5d2f-4e61-9a0c-7f1e2d3c4b5a.local 40000 typ host', sdpMLineIndex: 0 });
-    expect(problems).toEqual([]);
+  it("accepts a browser's mDNS (.local) host candidates without an error and never asks DNS for them", async () => {
+    // Two peers in a child process whose /etc/resolv.conf names a resolver that records every query.
+    const resolver = await startFakeResolver();
+    cleanups.push(() => resolver.close());
+    const child = resolver.spawnWith([process.execPath, join(__dirname, 'support/local-candidates-peer.mjs')]);
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    const [code] = await nextEvent<[number | null]>(child, 'exit');
+    expect(code, output).toBe(0);
+    const report = JSON.parse(output.trim().split('\n').at(-1)!) as { problems: string[]; added: number; control: string; connectionState: string };
+    expect(report.connectionState).toBe('connected');
+    expect(report.added).toBeGreaterThan(0);
+    expect(report.problems).toEqual([]);
+    // The control lookup reached the recording resolver, after the .local candidates were added and the peers connected.
+    expect(resolver.queries).toContain('control.gst-webrtc-node.test');
+    expect(resolver.queries.filter((name) => name.endsWith('.local'))).toEqual([]);
   });
 });

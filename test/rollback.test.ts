@@ -1,23 +1,14 @@
 // The rollback cases of the Web Platform Tests (RTCPeerConnection-setLocalDescription-rollback
 // and -setRemoteDescription-rollback) that apply to this API, written again here
 // for WebRtcBin, and then media flowing after each rollback.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { InvalidStateError, OperationError, type SessionDescription, type SignalingState, WebRtcBin } from '../lib/index.js';
 import { rendered, VP8_SOURCE } from './support/media.js';
 import { until } from './support/wait.js';
+import { useWebRtcBinPairs } from './support/webrtcbins.js';
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const thing of open.splice(0)) thing.close();
-});
-
-function pair(): [WebRtcBin, WebRtcBin] {
-  const a = new WebRtcBin({ latency: 50 });
-  const b = new WebRtcBin({ latency: 50 });
-  open.push(a, b);
-  return [a, b];
-}
+const pair = useWebRtcBinPairs();
 
 function states(webrtcbin: WebRtcBin): SignalingState[] {
   const seen: SignalingState[] = [];

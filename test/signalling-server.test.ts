@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, type ClientOptions } from 'ws';
 import { SignallingClient, SignallingError } from '../lib/signalling/client.js';
+import { until } from './support/wait.js';
 import {
   parseClientMessage,
   parseServerMessage,
@@ -887,5 +888,160 @@ describe('gst-examples text protocol', () => {
     expect(await peer.nextText()).toBe('ERROR rate limit exceeded');
     expect(await within(peer.closed, 'close')).toMatchObject({ code: 1008 });
     await expectServing(server);
+  });
+});
+
+describe('documented protocol details', () => {
+  it('answers plain HTTP on its own server with 426 Upgrade Required', async () => {
+    const server = await startServer();
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      http.get(server.url.replace('ws:', 'http:'), (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      }).on('error', reject);
+    });
+    expect(status).toBe(426);
+  });
+
+  it('closes a connection whose first message is binary with 1003', async () => {
+    const server = await startServer();
+    const peer = await TestPeer.open(server.url);
+    peer.send(Buffer.from([1, 2, 3]));
+    expect(await within(peer.closed, 'close')).toMatchObject({ code: 1003 });
+    await expectServing(server);
+  });
+
+  it('drops a registered peer that breaks the WebSocket protocol, as protocol-error', async () => {
+    const server = await startServer();
+    const { peer, id } = await TestPeer.json(server.url);
+    const left = serverEvent(server, 'peerleft');
+    // An unmasked client frame with reserved bits set.
+    (peer.ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0xf1, 0x00]));
+    expect(await left).toEqual({ peerId: id, protocol: 'json', reason: 'protocol-error' });
+  });
+
+  it('relays pranswer and rollback descriptions and a candidate usernameFragment intact', async () => {
+    const server = await startServer();
+    const { a, b, sessionId } = await pairInSession(server.url);
+    const pranswer = { type: 'pranswer', sdp: 'v=0\r\n' };
+    b.peer.sendJson({ type: 'session-message', sessionId, payload: { type: 'sdp', sdp: pranswer } });
+    expect(await a.peer.next()).toEqual({ type: 'session-message', sessionId, from: b.id, payload: { type: 'sdp', sdp: pranswer } });
+    a.peer.sendJson({ type: 'session-message', sessionId, payload: { type: 'sdp', sdp: { type: 'rollback', sdp: '' } } });
+    expect(await b.peer.next()).toMatchObject({ from: a.id, payload: { type: 'sdp', sdp: { type: 'rollback' } } });
+    const candidate = { ...CANDIDATE, usernameFragment: 'Dww9' };
+    a.peer.sendJson({ type: 'session-message', sessionId, payload: { type: 'ice', candidate } });
+    expect(await b.peer.next()).toEqual({ type: 'session-message', sessionId, from: a.id, payload: { type: 'ice', candidate } });
+  });
+
+  it('announces disabled limits in the welcome: rateLimit null and heartbeatMs 0', async () => {
+    const server = await startServer({ rateLimit: false, heartbeatMs: 0 });
+    const peer = await TestPeer.open(server.url);
+    peer.sendJson({ type: 'hello' });
+    const welcome = await peer.expect('welcome');
+    expect(welcome.limits).toMatchObject({ rateLimit: null, heartbeatMs: 0 });
+    const client = new SignallingClient();
+    cleanups.push(() => client.close());
+    await client.connect(server.url);
+    expect(client.limits).toMatchObject({ rateLimit: null, heartbeatMs: 0 });
+  });
+
+  it('reports a text peer whose session partner left as session-ended', async () => {
+    const server = await startServer();
+    const reasons = new Map<string, string>();
+    server.on('peerleft', (event) => reasons.set(event.peerId, event.reason));
+    const alice = await TestPeer.gst(server.url, 'alice');
+    const bob = await TestPeer.gst(server.url, 'bob');
+    alice.send('SESSION bob');
+    expect(await alice.nextText()).toBe('SESSION_OK');
+    alice.ws.close();
+    expect(await within(bob.closed, 'bob closed')).toMatchObject({ code: 1000 });
+    await until(() => reasons.has('bob') && reasons.has('alice'), 'both left');
+    expect(Object.fromEntries(reasons)).toEqual({ alice: 'disconnected', bob: 'session-ended' });
+  });
+
+  it('applies the token and the heartbeat to text-protocol peers', async () => {
+    const tokenServer = await startServer({ token: 'secret' });
+    expect(await refusedStatus(tokenServer.url)).toBe(401);
+    const allowed = await TestPeer.open(`${tokenServer.url}?token=secret`);
+    allowed.send('HELLO carol');
+    expect(await allowed.nextText()).toBe('HELLO');
+
+    const server = await startServer({ heartbeatMs: 50 });
+    const left = serverEvent(server, 'peerleft');
+    const dead = await TestPeer.open(server.url, { autoPong: false });
+    dead.send('HELLO dave');
+    expect(await dead.nextText()).toBe('HELLO');
+    expect(await left).toEqual({ peerId: 'dave', protocol: 'gst-examples', reason: 'heartbeat-timeout' });
+  });
+});
+
+describe('SignallingClient error codes', () => {
+  /** A WebSocket server that misbehaves as `behave` says once the client's hello arrives. */
+  async function misbehavingServer(behave: (socket: WebSocket) => void): Promise<string> {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (socket) => {
+      socket.once('message', () => behave(socket));
+      cleanups.push(() => socket.terminate());
+    });
+    return `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/`;
+  }
+  const welcome = JSON.stringify({
+    type: 'welcome',
+    protocolVersion: 1,
+    peerId: 'p1',
+    requestId: 'r1',
+    limits: { maxMessageBytes: 65536, rateLimit: null, maxSessionsPerPeer: 16, heartbeatMs: 0 },
+  });
+  const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as SignallingError);
+
+  it('not-connected: a request before connect(), and a second connect()', async () => {
+    const client = new SignallingClient();
+    cleanups.push(() => client.close());
+    expect((await failure(client.listPeers()))?.code).toBe('not-connected');
+    const server = await startServer();
+    await client.connect(server.url);
+    expect((await failure(client.connect(server.url)))?.code).toBe('not-connected');
+  });
+
+  it('timeout: a server that never answers the hello', async () => {
+    const url = await misbehavingServer(() => undefined);
+    const client = new SignallingClient();
+    cleanups.push(() => client.close());
+    const error = await failure(client.connect(url, { timeoutMs: 300 }));
+    expect(error?.code).toBe('timeout');
+    expect(error?.message).toMatch(/no "welcome" reply to "hello" within 300 ms/);
+  });
+
+  it('connection-closed: a server that hangs up instead of answering', async () => {
+    const url = await misbehavingServer((socket) => socket.close(1011, 'bye'));
+    const client = new SignallingClient();
+    cleanups.push(() => client.close());
+    const error = await failure(client.connect(url));
+    expect(error?.code).toBe('connection-closed');
+    expect(error?.message).toMatch(/1011 bye/);
+  });
+
+  it('bad-server-message and socket-error, as error events after connecting', async () => {
+    let serverSide: WebSocket | undefined;
+    const url = await misbehavingServer((socket) => {
+      serverSide = socket;
+      socket.send(welcome);
+    });
+    const client = new SignallingClient();
+    cleanups.push(() => client.close());
+    const errors: SignallingError[] = [];
+    client.on('error', (error) => errors.push(error));
+    await client.connect(url);
+    serverSide!.send('{"type":"no-such-message"}');
+    serverSide!.send(Buffer.from([1, 2]), { binary: true });
+    await until(() => errors.length >= 2, 'two bad-server-message errors');
+    expect(errors.map((error) => error.code)).toEqual(['bad-server-message', 'bad-server-message']);
+    // A frame with reserved bits set breaks the WebSocket protocol itself.
+    (serverSide as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0xf1, 0x00]));
+    await until(() => errors.length >= 3, 'a socket-error');
+    expect(errors[2].code).toBe('socket-error');
   });
 });

@@ -1,4 +1,4 @@
-// HTTP side of the demo: the page's three static files, its configuration
+// HTTP side of the demo: the page's static files (and the WHEP player mode), its configuration
 // (/config.json: ICE servers and the signalling path) and a status for scripts
 // (/status.json: the browsers being streamed to and what they send back).
 import { readFileSync } from 'node:fs';
@@ -11,10 +11,13 @@ const FILES = {
   '/index.html': { name: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { name: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { name: 'style.css', type: 'text/css; charset=utf-8' },
+  // WHEP player mode: plays any WHEP endpoint (?endpoint=<url>).
+  '/whep.html': { name: 'whep.html', type: 'text/html; charset=utf-8' },
+  '/whep.js': { name: 'whep.js', type: 'text/javascript; charset=utf-8' },
 };
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'",
+  'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss: http: https:; img-src 'self' data:; object-src 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-cache',

@@ -3,6 +3,7 @@
 import { parseParams } from 'sdp-transform';
 
 import { DEFAULT_PROFILE_LEVEL_ID, H264_PAYLOAD_TYPE, h264Payloader, h264RtpCaps, sameH264Profile } from './h264.js';
+import { feedbackCapsFields } from './receive-feedback.js';
 import { isRejected, parseSdp } from './sdp.js';
 import type { MediaKind } from './types.js';
 
@@ -33,11 +34,13 @@ export const DEFAULT_PAYLOAD_TYPES: Record<SendCodec, number> = { VP8: 96, H264:
 
 /**
  * The RTP caps `addTransceiver('video' | 'audio')` offers: codecs every browser
- * decodes (VP8 and constrained-baseline H.264 for video, Opus for audio).
+ * decodes (VP8 and constrained-baseline H.264 for video, Opus for audio), with
+ * the feedback a receiver gives (see receive-feedback.ts).
  */
 export function transceiverCaps(kind: MediaKind): string {
-  if (kind === 'audio') return `application/x-rtp, media=(string)audio, encoding-name=(string)OPUS, payload=(int)${DEFAULT_PAYLOAD_TYPES.OPUS}, clock-rate=(int)48000, encoding-params=(string)2`;
-  return `application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)${DEFAULT_PAYLOAD_TYPES.VP8}, clock-rate=(int)90000; ${h264RtpCaps()}`;
+  const feedback = feedbackCapsFields(kind).join(', ');
+  if (kind === 'audio') return `application/x-rtp, media=(string)audio, encoding-name=(string)OPUS, payload=(int)${DEFAULT_PAYLOAD_TYPES.OPUS}, clock-rate=(int)48000, encoding-params=(string)2, ${feedback}`;
+  return `application/x-rtp, media=(string)video, encoding-name=(string)VP8, payload=(int)${DEFAULT_PAYLOAD_TYPES.VP8}, clock-rate=(int)90000, ${feedback}; ${h264RtpCaps()}, ${feedback}`;
 }
 
 const KIND_OF: Record<SendCodec, MediaKind> = { VP8: 'video', H264: 'video', OPUS: 'audio' };

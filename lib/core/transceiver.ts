@@ -1,3 +1,4 @@
+import { transceiverCaps } from './codecs.js';
 import type { Closable } from './element.js';
 import { InvalidStateError } from './errors.js';
 import type { NativeObject } from './native.js';
@@ -17,6 +18,8 @@ export class RtpTransceiver {
   constructor(
     /** @internal */ public native: NativeObject,
     private readonly owner: Closable,
+    /** The caps it was made with, which setCodecPreferences(null) brings back; by default those of its kind. */
+    private readonly defaultCaps: string | null = null,
   ) {}
 
   /** @internal A rollback before the first negotiation gave its WebRtcBin a new element, and this transceiver a new native one. */
@@ -60,10 +63,14 @@ export class RtpTransceiver {
     return this.read('codec-preferences') as string | null;
   }
 
-  /** Restricts the codecs offered for this transceiver; takes caps text, or null to clear. */
+  /**
+   * Restricts the codecs offered for this transceiver; takes caps text. null
+   * (W3C: an empty list) brings back the codecs it had at first.
+   */
   setCodecPreferences(caps: string | null): void {
     if (caps !== null && typeof caps !== 'string') throw new TypeError('codec preferences must be caps text or null');
-    this.write('codec-preferences', caps);
+    const kind = this.kind;
+    this.write('codec-preferences', caps ?? this.defaultCaps ?? (kind === null ? null : transceiverCaps(kind)));
   }
 
   private read(property: string): unknown {

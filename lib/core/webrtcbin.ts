@@ -10,7 +10,8 @@ import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
 import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids, normalizeRemoteSdp, withCandidate } from './sdp.js';
+import { receiveCapsFor } from './receive-feedback.js';
+import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { warmUp } from './warm-up.js';
@@ -126,6 +127,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The pipeline this webrtcbin lives in. */
   readonly pipeline: Pipeline;
   private currentElement!: Element;
+  private elementName = '';
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
@@ -213,6 +215,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     this.native = bound;
     this.currentElement = new Element(element, this);
+    this.elementName = element.name ?? '';
     this.subscription = pipelineHandle(this.pipeline).subscribe(bound.id, 'webrtcbin', (event) => this.onNativeEvent(event.type, event.data));
     this.isolateInputs();
     this.states = {
@@ -227,9 +230,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     return this.currentElement;
   }
 
-  /** The element's name. */
+  /** The element's name (also after close()). */
   get name(): string {
-    return this.element.name ?? '';
+    return this.elementName;
   }
 
   /** Whether close() has run (or its pipeline was closed). */
@@ -295,7 +298,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   }
 
   /**
-   * Creates an SDP answer to the remote offer (`create-answer`).
+   * Creates an SDP answer to the remote offer (`create-answer`), once every
+   * linked sink pad has caps, as createOffer() does.
    * @throws InvalidStateError unless a remote offer is pending.
    */
   createAnswer(): Promise<SessionDescription> {
@@ -393,7 +397,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const direction = checkDirection(init.direction ?? 'sendrecv');
     const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? transceiverCaps(kindOrCaps) : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
-    const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this);
+    const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this, caps);
+    // NACK and retransmission (RTX) for video, as browsers negotiate them.
+    if (kindOrCaps === 'video' || /media=(\(string\))?video\b/.test(caps)) transceiver.native.set('do-nack', true);
     this.addedTransceivers.push(transceiver);
     this.announceNegotiationSoon();
     return transceiver;
@@ -484,6 +490,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       throw new InvalidStateError(`createOffer is not allowed in signaling state ${this.signaling}`);
     }
     await this.sinkCapsReady();
+    this.enableVideoNack();
     return descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id)), 'offer');
   }
 
@@ -491,6 +498,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
       throw new InvalidStateError(`createAnswer needs a remote offer (signaling state is ${this.signaling})`);
     }
+    // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
+    await this.sinkCapsReady();
+    this.enableVideoNack();
     return descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer');
   }
 
@@ -513,6 +523,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.deferredOffer = null;
       }
       const sdp = normalizeRemoteSdp(description.sdp);
+      if (type === 'offer') this.prepareReceivers(sdp);
       await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
     }
     this.recordDescription(side, { type, sdp: description.sdp });
@@ -657,6 +668,46 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   }
 
   /**
+   * Gives each m-section of a remote offer that no transceiver will take a
+   * receiving transceiver made here, with the feedback a sender adapts to
+   * (transport-cc, NACK/RTX, PLI, FIR; see receive-feedback.ts): webrtcbin
+   * would make one itself, and answer without them. Sections are taken as
+   * webrtcbin does: by mid, else by a transceiver not yet associated.
+   */
+  private prepareReceivers(sdp: string): void {
+    const transceivers = this.native.getTransceivers();
+    const mids = new Set(transceivers.map((transceiver) => transceiver.get('mid') as string | null).filter((mid) => mid !== null));
+    let unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).length;
+    for (const media of parseSdp(sdp).media) {
+      if (isRejected(media) || (media.mid !== undefined && mids.has(String(media.mid)))) continue;
+      const caps = receiveCapsFor(media);
+      if (caps === null) continue;
+      if (unassociated > 0) {
+        unassociated--;
+        continue;
+      }
+      const transceiver = this.native.addTransceiver('recvonly', caps);
+      if (media.type === 'video') transceiver.set('do-nack', true);
+    }
+  }
+
+  /**
+   * NACK and retransmission (RTX) for every video transceiver, sending and
+   * receiving, as browsers negotiate them: webrtcbin's `do-nack` is off by
+   * default, and then one lost packet corrupts the picture until the next
+   * keyframe. Set before each offer or answer, once the kinds are known.
+   */
+  private enableVideoNack(): void {
+    const video = this.native.getTransceivers().filter((transceiver) => transceiver.get('kind') === 'video');
+    // A transceiver made for a sink pad stays of kind 'unknown' until negotiated: its pad's caps tell.
+    for (const { pad } of this.native.sinkPads()) {
+      const transceiver = pad.get('transceiver') as NativeObject | null;
+      if (transceiver !== null && /media=\(string\)video/.test(String(pad.get('caps') ?? ''))) video.push(transceiver);
+    }
+    for (const transceiver of video) if (transceiver.get('do-nack') !== true) transceiver.set('do-nack', true);
+  }
+
+  /**
    * webrtcbin 1.22 paces each input with a clocksync that syncs to the clock: a
    * buffer from a live source (a camera, a test pattern with is-live) then waits
    * the pipeline's latency, one frame at 30 fps, for nothing, since a live
@@ -706,7 +757,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.capsWaiters.push(waiter);
         timer = setTimeout(() => {
           this.capsWaiters.splice(this.capsWaiters.indexOf(waiter), 1);
-          reject(new GstError(`createOffer: a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`));
+          reject(new GstError(`a sink pad of ${this.name} still has no caps after ${timeoutMs} ms; is the pipeline playing?`));
         }, timeoutMs);
       });
     } finally {
@@ -794,6 +845,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         const value = data?.value as string;
         // The signaling state is W3C's, kept by the operations (webrtcbin's changes before its promise replies).
         if (!(property in STATE_EVENTS) || this.states[property] === value) break;
+        // Browsers go checking, connected, completed; libnice may report completed straight away.
+        if (property === 'ice-connection-state' && value === 'completed' && (this.states[property] === 'checking' || this.states[property] === 'new')) {
+          this.states[property] = 'connected';
+          this.dispatch('iceconnectionstatechange', 'connected');
+        }
         this.states[property] = value;
         this.dispatch(STATE_EVENTS[property], value as never);
         if (property === 'ice-gathering-state' && value === 'complete') this.dispatch('icecandidate', null);
@@ -839,7 +895,10 @@ function channelInit(channel: DataChannel): Record<string, unknown> {
 }
 
 function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOptions>): void {
-  webrtcbin.set('bundle-policy', settings.bundlePolicy);
+  // webrtcbin 1.22 has no 'balanced' (it offers no BUNDLE group at all). Its
+  // 'max-compat' offers the same group, with a transport per m-line until the
+  // answer picks one: the closest it has.
+  webrtcbin.set('bundle-policy', settings.bundlePolicy === 'balanced' ? 'max-compat' : settings.bundlePolicy);
   webrtcbin.set('ice-transport-policy', settings.iceTransportPolicy);
   if (settings.latency !== undefined) webrtcbin.set('latency', settings.latency);
   if (settings.iceServers.stun !== undefined) webrtcbin.set('stun-server', settings.iceServers.stun);

@@ -6,7 +6,7 @@ import { branchesOf, ignoreOutcome, type Branches } from '../core/branch.js';
 import { chooseCodec, DEFAULT_PAYLOAD_TYPES, describeOffered, payloaderFor, type CodecCapability, type SendCodec } from '../core/codecs.js';
 import { Element } from '../core/element.js';
 import { GstError, InvalidStateError, OperationError } from '../core/errors.js';
-import { DEFAULT_PROFILE_LEVEL_ID, h264EncoderFragment, H264_PARSER, type H264EncoderOptions } from '../core/h264.js';
+import { DEFAULT_PROFILE_LEVEL_ID, h264EncoderFragment, H264_PARSER, parseProfileLevelId, type H264EncoderOptions } from '../core/h264.js';
 import { toWebRtcBinIceServers } from '../core/ice-servers.js';
 import { withInstallHint } from '../core/missing-dependency.js';
 import type { NativeObject } from '../core/native.js';
@@ -310,8 +310,10 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     }
     const viewer: Viewer = { webrtcbin, tracks: [], removal: null };
     try {
-      for (const { feed, payloadType, mlineIndex, answerCaps } of plan) {
-        const branch = branches.addBin(`queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}`);
+      for (const { feed, payloadType, mlineIndex, answerCaps, rtpCapsFix } of plan) {
+        const branch = branches.addBin(
+          `queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}${rtpCapsFix}`,
+        );
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         const guard = branches.isolateFlow(branches.pad(branch, 'sink')!, (flow) => this.onBranchFailure(viewer, feed.kind, flow));
         viewer.tracks.push({ feed, branch, teePad: null, guard });
@@ -392,7 +394,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Which payload type and m-line each input gets, from the remote offer when there is one. */
   private planTracks(remoteOffer: SessionDescription | undefined) {
     if (remoteOffer === undefined) {
-      return this.feeds.map((feed, index) => ({ feed, payloadType: DEFAULT_PAYLOAD_TYPES[feed.codec], mlineIndex: index, answerCaps: null as string | null }));
+      return this.feeds.map((feed, index) => ({ feed, payloadType: DEFAULT_PAYLOAD_TYPES[feed.codec], mlineIndex: index, answerCaps: null as string | null, rtpCapsFix: '' }));
     }
     if (typeof remoteOffer !== 'object' || remoteOffer === null || remoteOffer.type !== 'offer' || typeof remoteOffer.sdp !== 'string') {
       throw new TypeError("remoteOffer must be a session description of type 'offer'");
@@ -409,7 +411,16 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       const answerCaps =
         `application/x-rtp, media=(string)${feed.kind}, encoding-name=(string)${feed.codec}, payload=(int)${match.payloadType}, clock-rate=(int)${match.clockRate}` +
         (feed.codec === 'H264' ? ', packetization-mode=(string)1' : '');
-      return { feed, payloadType: match.payloadType, mlineIndex: match.mlineIndex, answerCaps };
+      // Once our RTP caps reach the webrtcbin, create-answer intersects the offer
+      // with them, not with the preferences alone. The payloader's profile-level-id
+      // (from our SPS, e.g. 42c015) then fails to intersect the offer's (42e01f);
+      // with level-asymmetry-allowed=1 webrtcbin compares `profile` instead, and
+      // our constrained-baseline fails a browser's baseline (42001f). Either way it
+      // answered with the offer's first format (VP8). The profile was matched above,
+      // so our caps take the offer's profile-level-id and profile (browsers decode
+      // every level of a profile they accept).
+      const rtpCapsFix = feed.codec === 'H264' ? offeredH264Caps(match.fmtp['profile-level-id']) : '';
+      return { feed, payloadType: match.payloadType, mlineIndex: match.mlineIndex, answerCaps, rtpCapsFix };
     });
   }
 
@@ -493,6 +504,14 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   private assertOpen(): void {
     if (this.isClosed) throw new InvalidStateError('the MediaFanOut is closed');
   }
+}
+
+/** A capssetter giving our H.264 RTP caps the offer's profile-level-id and profile ('' when the offer names none). */
+function offeredH264Caps(profileLevelId: string | undefined): string {
+  if (profileLevelId === undefined || !/^[0-9a-f]{6}$/i.test(profileLevelId)) return '';
+  const { profile } = parseProfileLevelId(profileLevelId);
+  const fields = [`profile-level-id=(string)${profileLevelId.toLowerCase()}`, ...(profile === null ? [] : [`profile=(string)${profile}`])];
+  return ` ! capssetter caps="application/x-rtp, ${fields.join(', ')}"`;
 }
 
 /** The encode-once part of the video: from the source's output to the tee. */

@@ -19,7 +19,7 @@ export function buildRtspServer(): string {
   mkdirSync(join(BINARY, '..'), { recursive: true });
   let flags: string[];
   try {
-    flags = execFileSync('pkg-config', ['--cflags', '--libs', 'gstreamer-rtsp-server-1.0'], { encoding: 'utf8' }).trim().split(/\s+/);
+    flags = execFileSync('pkg-config', ['--cflags', '--libs', 'gstreamer-rtsp-server-1.0', 'gstreamer-rtsp-1.0'], { encoding: 'utf8' }).trim().split(/\s+/);
   } catch (error) {
     throw new Error('gst-rtsp-server is not installed: apt-get install libgstrtspserver-1.0-dev', { cause: error });
   }
@@ -31,15 +31,29 @@ export interface RtspServer {
   /** rtsp://127.0.0.1:<port><mount> */
   readonly url: string;
   readonly port: number;
+  /** The Transport header of each SETUP request so far (e.g. "RTP/AVP/TCP;unicast;interleaved=0-1"). */
+  readonly setups: string[];
   /** Stops the server (SIGKILL: a camera that vanishes does not say goodbye). */
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): its connections stay open but carry nothing, like a hung camera. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
 }
 
-function launch(binary: string, port: number, mount: string, description: string): Promise<{ child: ChildProcess; port: number }> {
+function launch(binary: string, port: number, mount: string, description: string, credentials: string | undefined, setups: string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [String(port), mount, description], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [String(port), mount, description, ...(credentials === undefined ? [] : [credentials])];
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let lines = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      lines += data.toString('utf8');
+      const complete = lines.split('\n');
+      lines = complete.pop()!;
+      for (const line of complete) if (line.startsWith('setup ')) setups.push(line.slice('setup '.length));
+    });
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -62,29 +76,36 @@ function launch(binary: string, port: number, mount: string, description: string
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || (child.signalCode !== null && child.signalCode !== 'SIGSTOP')) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
 }
 
-/** Starts an RTSP server serving `description` (its payloader must be named pay0). */
-export async function startRtspServer(options: { description?: string; mount?: string } = {}): Promise<RtspServer> {
+/**
+ * Starts an RTSP server serving `description` (its payloader must be named pay0); with `credentials`
+ * ("user:password"), only to clients that give them.
+ */
+export async function startRtspServer(options: { description?: string; mount?: string; credentials?: string } = {}): Promise<RtspServer> {
   const binary = buildRtspServer();
   const mount = options.mount ?? '/camera';
   const description = options.description ?? CAMERA_LAUNCH;
-  let { child, port } = await launch(binary, 0, mount, description);
+  const setups: string[] = [];
+  let { child, port } = await launch(binary, 0, mount, description, options.credentials, setups);
   return {
     url: `rtsp://127.0.0.1:${port}${mount}`,
     port,
+    setups,
     stop: () => stopChild(child),
+    freeze: () => child.kill('SIGSTOP'),
+    thaw: () => child.kill('SIGCONT'),
     async restart() {
       await stopChild(child);
       // The port was just freed; binding it again can race the kernel briefly.
       for (let attempt = 1; ; attempt++) {
         try {
-          ({ child } = await launch(binary, port, mount, description));
+          ({ child } = await launch(binary, port, mount, description, options.credentials, setups));
           return;
         } catch (error) {
           if (attempt >= 20) throw error;
