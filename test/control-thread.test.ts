@@ -118,12 +118,14 @@ describe('control thread', () => {
     expect(identity.get('sleep-time')).toBe(0);
   });
 
+  // The call order of issue 10's case 5 got webrtcbin 1.22's thread stuck when these were written; the
+  // library may now refuse or repair it before webrtcbin sees it. Either way close() returns and the process exits.
   it('closes a WebRtcBin whose own thread is stuck, and the process still exits on its own', async () => {
     // A child process: a stuck webrtcbin stays stuck until the process ends.
     const run = await runFixture('wedged-webrtcbin-exits.cjs');
     expect(run.code).toBe(0);
-    // close() returned, and rejected the offer webrtcbin never answered.
-    expect(run.stdout).toMatch(/^closed\noffer: InvalidStateError\n$/m);
+    // close() returned; the offer settled, or (webrtcbin stuck) close() rejected it.
+    expect(run.stdout).toMatch(/^closed\noffer: (settled|InvalidStateError)\n$/);
     // Nothing but the note that a stuck pipeline was left behind at exit (if webrtcbin got stuck).
     expect(run.stderr).toMatch(STUCK_NOTE);
   });
@@ -131,7 +133,7 @@ describe('control thread', () => {
   it('a stuck webrtcbin does not hold up another webrtcbin of the same pipeline', async () => {
     const run = await runFixture('stuck-webrtcbin-neighbour.cjs');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('neighbour open\nstuck offer: InvalidStateError\nstuck stats: InvalidStateError\n');
+    expect(run.stdout).toMatch(/^neighbour open\nstuck offer: (settled|InvalidStateError)\nstuck stats: (settled|InvalidStateError)\n$/);
     expect(run.stderr).toMatch(STUCK_NOTE);
   });
 });
