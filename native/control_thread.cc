@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 
-
 int ThreadRegistry::WaitAll(std::chrono::milliseconds timeout) {
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -54,7 +54,7 @@ class ThreadRegistry {
   std::vector<std::thread::id> endedIds_;
 };
 
-class ControlThread : public std::enable_shared_from_this<ControlThread> {
+class ControlThread {
  public:
   using Task = std::function<void()>;
 
