@@ -1,21 +1,22 @@
 import { EventEmitter } from 'node:events';
 
+import { branchesOf, ignoreOutcome } from './branch.js';
+import { transceiverCaps } from './codecs.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
-import { transceiverCaps } from './codecs.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
 import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-handle.js';
-import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { receiveCapsFor } from './receive-feedback.js';
+import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
-import { warmUp } from './warm-up.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
+import { warmUp } from './warm-up.js';
 import type {
   BundlePolicy,
   IceCandidate,
@@ -128,6 +129,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   readonly pipeline: Pipeline;
   private currentElement!: Element;
   private elementName = '';
+  /** Sink pads whose clocksync no longer syncs (see unpaceLiveInputs), by name; a replacement element starts afresh. */
+  private unpacedInputs = new Set<string>();
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
@@ -637,6 +640,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     pipeline.removeElement(old);
     const element = pipeline.addElement('webrtcbin', name);
     for (const [property, value] of settings) if (value !== null && value !== undefined) element.set(property, value);
+    this.unpacedInputs = new Set();
     this.bind(element);
     for (const link of links) {
       const pad = pipeline.requestPad(element, link.name);
@@ -716,10 +720,15 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    */
   private unpaceLiveInputs(): void {
     for (const { pad, inner } of this.native.sinkPads()) {
-      if (inner?.factoryName !== 'clocksync' || inner.get('sync') !== true) continue;
-      if (this.native.upstreamLive(pad) === true) inner.set('sync', false);
+      const name = pad.name ?? '';
+      if (inner?.factoryName !== 'clocksync' || this.unpacedInputs.has(name)) continue;
+      if (this.native.upstreamLive(pad) !== true) continue;
+      this.unpacedInputs.add(name);
+      // The clocksync's lock is held while it waits for the clock: set it off this thread.
+      ignoreOutcome(branchesOf(this.pipeline).setLater(inner, 'sync', false));
     }
   }
+
 
   /**
    * Tells listeners that negotiation is needed, once it is worth doing. webrtcbin
