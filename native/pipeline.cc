@@ -399,6 +399,10 @@ Napi::Value NativePipeline::AddBin(const Napi::CallbackInfo& info) {
     if (bin != nullptr) gst_object_unref(gst_object_ref_sink(bin));
     throw jsError;
   }
+  // Locked until syncState(): the pipeline's own state changes run on the control
+  // thread, and one in progress must not start a branch before it is linked
+  // (its source would stop at once, not-linked).
+  gst_element_set_locked_state(bin, TRUE);
   gst_bin_add(GST_BIN(pipeline_), bin);
   return NativeObject::New(info.Env(), G_OBJECT(bin));
 }
