@@ -1,5 +1,6 @@
 import { Element } from './element.js';
 import { GstError, InvalidStateError } from './errors.js';
+import { checkLaunchDescription } from './launch-guard.js';
 import { withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativePipeline, type StateName } from './native.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
@@ -62,6 +63,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
     super();
     if (description !== undefined && typeof description !== 'string') throw new TypeError('Pipeline description must be a string');
     if (description?.trim() === '') throw new TypeError('the pipeline description is empty (omit it for an empty pipeline)');
+    if (description !== undefined) checkLaunchDescription(description); // GStreamer 1.22's parser can crash (launch-guard.ts)
     try {
       this.native = new native.NativePipeline(description ?? null, (target, type, data) => this.onNativeEvent(target, type, data));
     } catch (error) {

@@ -9,6 +9,7 @@ import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline } from './pipeline.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids } from './sdp.js';
+import { NegotiationGuard } from './sdp-guard.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
@@ -105,6 +106,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** webrtcbin asked for negotiation and nobody has been told yet (see announceNegotiation). */
   private negotiationWanted = false;
   private readonly capsWaiters: (() => void)[] = [];
+  /** Refuses what would hit a webrtcbin 1.22 assertion (lib/core/sdp-guard.ts). */
+  private readonly guard = new NegotiationGuard();
   private states: Record<StateProperty, string>;
   /**
    * The m-lines' mids of the descriptions last applied. Every candidate needs
@@ -213,21 +216,24 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * webrtcbin leaves out the m-line of a pad whose caps it does not know yet.
    */
   async createOffer(): Promise<SessionDescription> {
+    this.guard.checkCreateOffer(this.signalingState);
     await this.sinkCapsReady();
     const reply = await this.request('createOffer', (id) => this.native.createOffer(id));
-    return descriptionFrom(reply, 'offer');
+    return this.guard.created(descriptionFrom(reply, 'offer'));
   }
 
   /** Creates an SDP answer to the remote offer (`create-answer`). */
   async createAnswer(): Promise<SessionDescription> {
+    this.guard.checkCreateAnswer(this.signalingState);
     const reply = await this.request('createAnswer', (id) => this.native.createAnswer(id));
-    return descriptionFrom(reply, 'answer');
+    return this.guard.created(descriptionFrom(reply, 'answer'));
   }
 
   /** Applies a local description (`set-local-description`). @throws TypeError for malformed input. */
   async setLocalDescription(description: SessionDescription): Promise<void> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
+    this.guard.checkLocal({ type, sdp });
     await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
     this.localMids = type === 'rollback' ? midsOf(this.localDescription) : mediaMids(sdp);
   }
@@ -236,6 +242,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   async setRemoteDescription(description: SessionDescription): Promise<void> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
+    this.guard.checkRemote({ type, sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null));
     await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
     const remote = type === 'rollback' ? this.remoteDescription : description;
     this.remoteMids = remote === null ? null : mediaMids(remote.sdp);
@@ -331,6 +338,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.pipeline.unregisterTarget(this.native.id);
     const closedError = new InvalidStateError('the WebRtcBin was closed');
     for (const [id, pending] of this.pending) this.settle(id, 'closed', null, closedError);
+    for (const wake of this.capsWaiters.splice(0)) wake(); // createOffer() then finds the WebRtcBin closed
     for (const channel of this.channels) channel.finish();
     if (this.ownsPipeline) this.pipeline.close();
     this.dispatch('close');

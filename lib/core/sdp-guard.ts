@@ -1,0 +1,144 @@
+// Guards against GStreamer 1.22 webrtcbin assertions that SDP or a call order
+// can reach. An assertion aborts the whole process, so each precondition is
+// checked here, in JavaScript, before webrtcbin sees the input, and refused with
+// the error a browser gives (see docs/reliability.md for each case).
+import { InvalidStateError, OperationError } from './errors.js';
+import type { SessionDescription, SignalingState } from './types.js';
+
+/** One m-line of an SDP: its kind, its mid and the attribute lines of its section. */
+interface MediaSection {
+  kind: string;
+  mid: string | null;
+  attributes: string[];
+}
+
+/** An SDP cut into the session-level attribute lines and its media sections. */
+interface SdpSections {
+  session: string[];
+  media: MediaSection[];
+}
+
+/** Splits SDP text into sections. sdp-transform keeps only the last of repeated attributes, and repeats are what matters here. */
+export function sdpSections(sdp: string): SdpSections {
+  const session: string[] = [];
+  const media: MediaSection[] = [];
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      media.push({ kind: line.slice(2).split(' ')[0], mid: null, attributes: [] });
+    } else if (line.startsWith('a=')) {
+      const section = media.at(-1);
+      if (section === undefined) {
+        session.push(line.slice(2));
+      } else {
+        section.attributes.push(line.slice(2));
+        if (section.mid === null && line.startsWith('a=mid:')) section.mid = line.slice(6).trim();
+      }
+    }
+  }
+  return { session, media };
+}
+
+function values(attributes: string[], key: string): string[] {
+  const prefix = `${key}:`;
+  return attributes.filter((attribute) => attribute.startsWith(prefix)).map((attribute) => attribute.slice(prefix.length).trim());
+}
+
+/**
+ * Each of ice-ufrag and ice-pwd at most once per section (RFC 8839 5.4).
+ * webrtcbin 1.22 asserts when a section without both falls back to a session
+ * level that repeats one (webrtcsdp.c, _get_ice_credentials_from_sdp_media:
+ * `assertion (!*pwd)`).
+ */
+export function checkIceCredentials(sdp: string): void {
+  const { session, media } = sdpSections(sdp);
+  const sections: [string, string[]][] = [['the session level', session], ...media.map((section, index): [string, string[]] => [`m-line ${index}`, section.attributes])];
+  for (const [where, attributes] of sections) {
+    for (const key of ['ice-ufrag', 'ice-pwd']) {
+      const count = values(attributes, key).length;
+      if (count > 1) throw new OperationError(`the description defines a=${key} ${count} times at ${where}; ICE credentials are defined once per section`);
+    }
+  }
+}
+
+/** The ICE credentials and DTLS fingerprint that identify who made each m-line (a section inherits the session level's). */
+function identities(sdp: string): string[] {
+  const { session, media } = sdpSections(sdp);
+  const first = (attributes: string[], key: string) => values(attributes, key)[0] ?? values(session, key)[0] ?? '';
+  return media.map((section) => ['ice-ufrag', 'ice-pwd', 'fingerprint'].map((key) => first(section.attributes, key).toLowerCase()).join(' '));
+}
+
+/**
+ * Remembers what a webrtcbin created and checks each call against GStreamer
+ * 1.22's preconditions. One per WebRtcBin.
+ */
+export class NegotiationGuard {
+  private lastOffer: string | null = null;
+  private lastAnswer: string | null = null;
+
+  /** Call with every description createOffer()/createAnswer() returns; returns it. */
+  created(description: SessionDescription): SessionDescription {
+    if (description.type === 'offer') this.lastOffer = description.sdp;
+    else if (description.type === 'answer') this.lastAnswer = description.sdp;
+    return description;
+  }
+
+  /**
+   * createOffer() only in 'stable' and 'have-local-offer' (W3C). webrtcbin 1.22
+   * goes on in 'have-remote-offer' and, with a data channel, asserts in
+   * _add_data_channel_offer once it has answered (case 3 of issue 10).
+   */
+  checkCreateOffer(state: SignalingState): void {
+    if (state !== 'stable' && state !== 'have-local-offer') throw new InvalidStateError(`createOffer() in signaling state ${state}: an offer can be created only in stable or have-local-offer`);
+  }
+
+  /** createAnswer() only in 'have-remote-offer' and 'have-local-pranswer' (W3C). */
+  checkCreateAnswer(state: SignalingState): void {
+    if (state !== 'have-remote-offer' && state !== 'have-local-pranswer') throw new InvalidStateError(`createAnswer() in signaling state ${state}: an answer needs a remote offer first`);
+  }
+
+  /**
+   * A remote description: ICE credentials once per section, and, for an offer,
+   * every m-line keeps the mid it had in the last description this webrtcbin
+   * made (JSEP 5.10: m-lines are never reordered). webrtcbin 1.22 asserts on a
+   * reordered re-offer when it answers (_create_answer_task: `assertion
+   * (g_strcmp0 (mid, last_mid) == 0)`). `transceiverMids` lists the mids its
+   * transceivers have: the assertion needs one for the moved mid.
+   */
+  checkRemote(description: SessionDescription, transceiverMids: () => (string | null)[]): void {
+    if (description.type === 'rollback') return;
+    checkIceCredentials(description.sdp);
+    if (description.type !== 'offer') return;
+    // webrtcbin compares with its last generated answer, or else its last generated offer.
+    const last = this.lastAnswer ?? this.lastOffer;
+    if (last === null) return;
+    const before = sdpSections(last).media;
+    const offered = sdpSections(description.sdp).media;
+    let known: Set<string | null> | undefined;
+    for (let index = 0; index < Math.min(before.length, offered.length); index++) {
+      const { kind, mid } = offered[index];
+      if (mid === before[index].mid || (kind !== 'audio' && kind !== 'video')) continue;
+      known ??= new Set(transceiverMids());
+      if (!known.has(mid)) continue;
+      throw new OperationError(`the offer moves mid ${JSON.stringify(mid)} to m-line ${index}, which was mid ${JSON.stringify(before[index].mid)}: m-lines must keep their order across offers`);
+    }
+  }
+
+  /**
+   * A local description must be one this webrtcbin created (W3C: the last
+   * created offer or answer). One from another peer leaves webrtcbin 1.22's
+   * operations thread spinning on the next createOffer(), and close() then
+   * freezes (case 5 of issue 10). Compared by each m-line's ICE credentials and
+   * DTLS fingerprint, so other edits ("munging") stay possible.
+   */
+  checkLocal(description: SessionDescription): void {
+    if (description.type === 'rollback') return;
+    const kind = description.type === 'offer' ? 'offer' : 'answer';
+    const created = kind === 'offer' ? this.lastOffer : this.lastAnswer;
+    if (created === null) throw new OperationError(`setLocalDescription(${description.type}): this WebRtcBin has created no ${kind}; a local description must come from create${kind === 'offer' ? 'Offer' : 'Answer'}()`);
+    const mine = identities(created);
+    const given = identities(description.sdp);
+    if (given.length !== mine.length || given.some((identity, index) => identity !== mine[index])) {
+      throw new OperationError(`setLocalDescription(${description.type}): the description's m-lines, ICE credentials or fingerprints are not those of the last ${kind} this WebRtcBin created`);
+    }
+  }
+}
