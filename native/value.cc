@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "gst_error.h"
 #include "object.h"
@@ -110,8 +111,28 @@ std::string StringArg(const Napi::Value& js, const char* what) {
   return js.As<Napi::String>().Utf8Value();
 }
 
+// How deep JS objects may nest inside a structure. The conversion recurses (and
+// so do GStreamer's own copy, serialize and free of nested structures); a bound
+// keeps a hostile or cyclic object from overflowing the stack.
+constexpr size_t kMaxStructureDepth = 32;
+
+// The objects being converted, outermost first: to find cycles and bound depth.
+using Ancestors = std::vector<Napi::Object>;
+
+void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& ancestors);
+
 // A plain JS object -> GstStructure with fields typed by their JS type.
-GstStructure* ObjectToStructure(const Napi::Object& object, const char* what) {
+GstStructure* ObjectToStructure(const Napi::Object& object, const char* what, Ancestors& ancestors) {
+  for (const Napi::Object& ancestor : ancestors) {
+    if (ancestor.StrictEquals(object)) throw Napi::TypeError::New(object.Env(), std::string(what) + ": the object is cyclic (it contains itself)");
+  }
+  if (ancestors.size() >= kMaxStructureDepth)
+    throw Napi::TypeError::New(object.Env(), std::string(what) + ": objects nested deeper than " + std::to_string(kMaxStructureDepth) + " levels");
+  ancestors.push_back(object);
+  struct Pop {
+    Ancestors& stack;
+    ~Pop() { stack.pop_back(); }
+  } pop{ancestors};
   GstStructure* structure = gst_structure_new_empty("structure");
   Napi::Array keys = object.GetPropertyNames();
   for (uint32_t i = 0; i < keys.Length(); i++) {
@@ -133,7 +154,7 @@ GstStructure* ObjectToStructure(const Napi::Object& object, const char* what) {
       throw Napi::TypeError::New(object.Env(), std::string(what) + "." + key + ": expected a boolean, number, string or object");
     }
     try {
-      JsToGValue(field, &value, what);
+      ConvertJs(field, &value, what, ancestors);
     } catch (...) {
       g_value_unset(&value);
       gst_structure_free(structure);
@@ -189,6 +210,13 @@ Napi::Value GValueToJs(Napi::Env env, const GValue* value) {
 }
 
 void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
+  Ancestors ancestors;
+  ConvertJs(js, out, what, ancestors);
+}
+
+namespace {
+
+void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& ancestors) {
   Napi::Env env = js.Env();
   const GType type = G_VALUE_TYPE(out);
   switch (G_TYPE_FUNDAMENTAL(type)) {
@@ -248,7 +276,7 @@ void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
     return;
   }
   if (type == GST_TYPE_STRUCTURE && js.IsObject()) {
-    g_value_take_boxed(out, ObjectToStructure(js.As<Napi::Object>(), what));
+    g_value_take_boxed(out, ObjectToStructure(js.As<Napi::Object>(), what, ancestors));
     return;
   }
   // Flags ("a+b"), structures as text, fractions ("30/1") and the rest: GStreamer's own parser.
@@ -256,3 +284,5 @@ void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
   if (!gst_value_deserialize(out, text.c_str()))
     throw Napi::TypeError::New(env, std::string(what) + ": cannot convert '" + text + "' to " + g_type_name(type));
 }
+
+}  // namespace
