@@ -212,11 +212,24 @@ Napi::Value NativePipeline::IsolateFlow(const Napi::CallbackInfo& info) {
   ObjectRef padRef = PadArg(info[0], "isolateFlow");
   auto* pad = GST_PAD(padRef.get());
   RequireType(info.Env(), GST_IS_GHOST_PAD(pad) && GST_PAD_IS_SINK(pad), "isolateFlow: expected a ghost sink pad (a branch's input)");
-  const uint32_t target = dispatcher_->NewTargetId();
-  // The guard lives as long as the pad (freed with it); set before the functions that read it.
-  g_object_set_qdata_full(G_OBJECT(pad), FlowGuardQuark(), new FlowGuard{DispatchTarget::New(dispatcher_, target)}, FlowGuard::Free);
-  gst_pad_set_chain_list_function(pad, GuardedChainList);
-  gst_pad_set_chain_function(pad, GuardedChain);
+  // Safe whatever the caller does: the guard is installed once per pad and never
+  // replaced or freed before the pad (a streaming thread may be inside
+  // GuardedChain with it), so a second call is a no-op that returns the same
+  // target. The pad's lock makes check-and-install atomic against a concurrent call.
+  GST_OBJECT_LOCK(pad);
+  FlowGuard* guard = GuardOf(pad);
+  const bool installed = guard != nullptr;
+  if (!installed) {
+    guard = new FlowGuard{DispatchTarget::New(dispatcher_, dispatcher_->NewTargetId())};
+    // Set before the functions that read it; freed with the pad.
+    g_object_set_qdata_full(G_OBJECT(pad), FlowGuardQuark(), guard, FlowGuard::Free);
+  }
+  const uint32_t target = guard->target->target;
+  GST_OBJECT_UNLOCK(pad);
+  if (!installed) {
+    gst_pad_set_chain_list_function(pad, GuardedChainList);
+    gst_pad_set_chain_function(pad, GuardedChain);
+  }
   return Napi::Number::New(info.Env(), target);
 }
 
