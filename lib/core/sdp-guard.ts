@@ -60,6 +60,26 @@ export function checkIceCredentials(sdp: string): void {
   }
 }
 
+/**
+ * webrtcbin 1.22 makes the first bundled m-line the BUNDLE transport; when that
+ * is a data channel's (m=application) while audio or video is bundled too, it
+ * finds no RTP transport for it and asserts when the description is applied
+ * (gstwebrtcbin.c, _connect_rtpfunnel: `assertion (stream)`). Its answer lists
+ * the m-lines in the offer's order, so both the group's first mid and the first
+ * bundled m-line count.
+ */
+export function checkBundleTag(sdp: string): void {
+  const { session, media } = sdpSections(sdp);
+  const group = values(session, 'group').find((value) => value.startsWith('BUNDLE '))?.split(/\s+/).slice(1) ?? [];
+  if (group.length === 0) return;
+  const bundled = media.filter((section) => section.mid !== null && group.includes(section.mid));
+  if (!bundled.some((section) => section.kind === 'audio' || section.kind === 'video')) return;
+  const tag = media.find((section) => section.mid === group[0]);
+  if (tag?.kind === 'application' || bundled[0]?.kind === 'application') {
+    throw new OperationError('the description bundles audio or video behind a data channel m-line (the first bundled m-line is m=application); GStreamer 1.22 needs an audio or video m-line first in the BUNDLE group');
+  }
+}
+
 /** The ICE credentials and DTLS fingerprint that identify who made each m-line (a section inherits the session level's). */
 function identities(sdp: string): string[] {
   const { session, media } = sdpSections(sdp);
@@ -107,6 +127,7 @@ export class NegotiationGuard {
   checkRemote(description: SessionDescription, transceiverMids: () => (string | null)[]): void {
     if (description.type === 'rollback') return;
     checkIceCredentials(description.sdp);
+    checkBundleTag(description.sdp);
     if (description.type !== 'offer') return;
     // webrtcbin compares with its last generated answer, or else its last generated offer.
     const last = this.lastAnswer ?? this.lastOffer;
@@ -141,4 +162,13 @@ export class NegotiationGuard {
       throw new OperationError(`setLocalDescription(${description.type}): the description's m-lines, ICE credentials or fingerprints are not those of the last ${kind} this WebRtcBin created`);
     }
   }
+}
+
+/**
+ * The SDP text to hand to webrtcbin. A rollback carries none, but webrtcbin
+ * 1.22 needs a parsed message even then, and parsing '' makes GLib print a
+ * CRITICAL (gst_sdp_message_parse_buffer: `size != 0`): give it a minimal one.
+ */
+export function sdpForWebRtcBin(type: SessionDescription['type'], sdp: string): string {
+  return type === 'rollback' && sdp.trim() === '' ? 'v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n' : sdp;
 }

@@ -9,7 +9,7 @@ import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline } from './pipeline.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, mediaMids } from './sdp.js';
-import { NegotiationGuard } from './sdp-guard.js';
+import { NegotiationGuard, sdpForWebRtcBin } from './sdp-guard.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
@@ -234,7 +234,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
     this.guard.checkLocal({ type, sdp });
-    await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
+    await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdpForWebRtcBin(type, sdp)));
     this.localMids = type === 'rollback' ? midsOf(this.localDescription) : mediaMids(sdp);
   }
 
@@ -243,7 +243,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
     this.guard.checkRemote({ type, sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null));
-    await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
+    await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdpForWebRtcBin(type, sdp)));
     const remote = type === 'rollback' ? this.remoteDescription : description;
     this.remoteMids = remote === null ? null : mediaMids(remote.sdp);
   }
