@@ -3,6 +3,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -109,6 +110,64 @@ double NumberArg(const Napi::Value& js, const char* what) {
 std::string StringArg(const Napi::Value& js, const char* what) {
   if (!js.IsString()) throw Napi::TypeError::New(js.Env(), std::string(what) + ": expected a string");
   return js.As<Napi::String>().Utf8Value();
+}
+
+// GStreamer 1.22 parses caps and structure text by making each structure first
+// and checking its name after: an invalid name (`0`, `30/1`) makes GLib print a
+// CRITICAL (gst_structure_new_empty: gst_structure_validate_name). So every name
+// in the text is checked here first, also those of structures and caps nested in
+// quoted `(structure)` / `(caps)` fields.
+bool ValidStructureName(const std::string& name) {
+  if (name.empty() || !g_ascii_isalpha(name[0])) return false;
+  for (char c : name) {
+    if (!g_ascii_isalnum(c) && std::string("/-_.:+").find(c) == std::string::npos) return false;
+  }
+  return true;
+}
+
+bool StructureTextNamesValid(const std::string& text, bool caps, int depth = 0) {
+  if (depth > 8) return false;
+  // Split into structures on ';' outside quotes, and collect nested quoted texts.
+  size_t start = 0;
+  bool quoted = false;
+  for (size_t i = 0; i <= text.size(); i++) {
+    const char c = i < text.size() ? text[i] : ';';
+    if (c == '\\' && quoted) {
+      i++;
+      continue;
+    }
+    if (c == '"') {
+      // A quoted value typed as a structure or caps is parsed as text of its own.
+      if (!quoted) {
+        const std::string before = text.substr(0, i);
+        for (const char* type : {"(structure)", "(GstStructure)", "(caps)", "(GstCaps)"}) {
+          const size_t length = strlen(type);
+          if (before.size() >= length && before.compare(before.size() - length, length, type) == 0) {
+            size_t end = i + 1;
+            std::string inner;
+            while (end < text.size() && text[end] != '"') {
+              if (text[end] == '\\' && end + 1 < text.size()) end++;
+              inner += text[end++];
+            }
+            const bool nestedCaps = type[1] == 'c' || type[4] == 'C';
+            if (!StructureTextNamesValid(inner, nestedCaps, depth + 1)) return false;
+          }
+        }
+      }
+      quoted = !quoted;
+      continue;
+    }
+    if (c == ';' && !quoted) {
+      std::string structure = text.substr(start, i - start);
+      start = i + 1;
+      const size_t first = structure.find_first_not_of(" \t\r\n");
+      if (first == std::string::npos) continue;  // empty: the parser reports it
+      std::string name = structure.substr(first, structure.find_first_of(", \t\r\n(", first) - first);
+      if (caps && (name == "ANY" || name == "EMPTY" || name == "NONE")) continue;
+      if (!ValidStructureName(name)) return false;
+    }
+  }
+  return true;
 }
 
 // How deep JS objects may nest inside a structure. The conversion recurses (and
@@ -270,7 +329,9 @@ void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& 
       gst_value_set_caps(out, nullptr);
       return;
     }
-    GstCaps* caps = gst_caps_from_string(StringArg(js, what).c_str());
+    const std::string text = StringArg(js, what);
+    if (!StructureTextNamesValid(text, true)) throw Napi::TypeError::New(env, std::string(what) + ": not valid caps (a structure name must start with a letter): " + text);
+    GstCaps* caps = gst_caps_from_string(text.c_str());
     if (caps == nullptr) throw Napi::TypeError::New(env, std::string(what) + ": not valid caps: " + js.As<Napi::String>().Utf8Value());
     g_value_take_boxed(out, caps);
     return;
@@ -281,6 +342,8 @@ void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& 
   }
   // Flags ("a+b"), structures as text, fractions ("30/1") and the rest: GStreamer's own parser.
   std::string text = js.IsString() ? js.As<Napi::String>().Utf8Value() : js.ToString().Utf8Value();
+  if (type == GST_TYPE_STRUCTURE && !StructureTextNamesValid(text, false))
+    throw Napi::TypeError::New(env, std::string(what) + ": cannot convert '" + text + "' to GstStructure (its name must start with a letter)");
   if (!gst_value_deserialize(out, text.c_str()))
     throw Napi::TypeError::New(env, std::string(what) + ": cannot convert '" + text + "' to " + g_type_name(type));
 }

@@ -96,4 +96,21 @@ describe('issue 10 regressions (each in a child process)', () => {
     expect(errors.cyclic).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/cycl/) });
     expect(errors.deep).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/nested/) });
   });
+
+  it('fuzzer: caps and structure text with invalid names are TypeErrors, without a CRITICAL', async () => {
+    const result = await expectCleanRun('invalid-structure-names');
+    const errors = result.errors as Record<string, ErrorSummary>;
+    for (const entry of ['caps', 'nestedCaps', 'structure']) expect(errors[entry], entry).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/must start with a letter/) });
+  });
+
+  it('fuzzer: a property given twice to one element is a TypeError through every entry point, without a CRITICAL', async () => {
+    const result = await expectCleanRun('duplicate-property');
+    const errors = result.errors as Record<string, ErrorSummary>;
+    for (const entry of ['pipeline', 'add', 'addTrack']) expect(errors[entry], entry).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/sets name twice/) });
+  });
+
+  it('fuzzer: a negotiated data channel id before the association is up is an OperationError, without a CRITICAL', async () => {
+    const result = await expectCleanRun('data-channel-id-before-association');
+    expect(result.error).toMatchObject({ name: 'OperationError', message: expect.stringMatching(/association is not up yet/) });
+  });
 });

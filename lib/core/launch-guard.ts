@@ -14,6 +14,10 @@
 // be made reaches the real parse. Branches (`pipeline.add()`, `track.link()`,
 // `addTrack()`) are safe without this: gst_parse_bin_from_description() wraps
 // them in `bin.( ... )`, and a bin is always made.
+// Also: GStreamer 1.22's parser creates each element with all its properties at
+// once, and a property given twice (`queue name=a name=b`) makes GLib print a
+// CRITICAL (g_object_new_is_valid_property: "cannot be set twice"). That is
+// refused before parsing, for pipelines and branches alike.
 import { withInstallHint } from './missing-dependency.js';
 import { native } from './native.js';
 
@@ -39,6 +43,7 @@ export function hasReferenceSourcedLink(description: string): boolean {
  * otherwise. Call before parsing a whole pipeline.
  */
 export function checkLaunchDescription(description: string): void {
+  checkBranchDescription(description);
   if (!hasReferenceSourcedLink(description)) return;
   let trial;
   try {
@@ -47,4 +52,48 @@ export function checkLaunchDescription(description: string): void {
     throw withInstallHint(error);
   }
   trial.close();
+}
+
+/**
+ * Throws TypeError when one element of the description is given the same
+ * property twice (see above). Call before parsing any description.
+ */
+export function checkBranchDescription(description: string): void {
+  let seen = new Set<string>();
+  for (const token of tokens(description)) {
+    const equals = token.indexOf('=');
+    if (token === '!' || token === '(' || token === ')' || equals <= 0) {
+      seen = new Set(); // a link, a bin's edge, or the next element
+      continue;
+    }
+    const property = token.slice(0, equals);
+    if (seen.has(property)) throw new TypeError(`the description sets ${property} twice on one element: ${JSON.stringify(description.slice(0, 200))}`);
+    seen.add(property);
+  }
+}
+
+/** Whitespace-separated tokens outside double quotes; `!`, `(` and `)` are tokens of their own. */
+function tokens(description: string): string[] {
+  const result: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < description.length; i++) {
+    const c = description[i];
+    if (quoted) {
+      current += c;
+      if (c === '\\') current += description[++i] ?? '';
+      else if (c === '"') quoted = false;
+    } else if (c === '"') {
+      current += c;
+      quoted = true;
+    } else if (/\s/.test(c) || c === '!' || c === '(' || c === ')') {
+      if (current !== '') result.push(current);
+      current = '';
+      if (!/\s/.test(c)) result.push(c);
+    } else {
+      current += c;
+    }
+  }
+  if (current !== '') result.push(current);
+  return result;
 }

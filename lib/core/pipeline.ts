@@ -1,6 +1,6 @@
 import { Element } from './element.js';
 import { GstError, InvalidStateError } from './errors.js';
-import { checkLaunchDescription } from './launch-guard.js';
+import { checkBranchDescription, checkLaunchDescription } from './launch-guard.js';
 import { withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativePipeline, type StateName } from './native.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
@@ -149,6 +149,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   add(description: string): Element {
     this.assertOpen();
     if (typeof description !== 'string') throw new TypeError('description must be a string');
+    checkBranchDescription(description); // GStreamer 1.22's parser can print a CRITICAL (launch-guard.ts)
     let bin: NativeObject;
     try {
       bin = this.native.addBin(description);

@@ -8,6 +8,9 @@ import type { SessionDescription, SignalingState } from './types.js';
 /** One m-line of an SDP: its kind, its mid and the attribute lines of its section. */
 interface MediaSection {
   kind: string;
+  /** The m-line's port (0: rejected) and its formats (payload types). */
+  port: string;
+  formats: string[];
   mid: string | null;
   attributes: string[];
 }
@@ -24,7 +27,8 @@ export function sdpSections(sdp: string): SdpSections {
   const media: MediaSection[] = [];
   for (const line of sdp.split(/\r?\n/)) {
     if (line.startsWith('m=')) {
-      media.push({ kind: line.slice(2).split(' ')[0], mid: null, attributes: [] });
+      const [kind, port, , ...formats] = line.slice(2).trim().split(/\s+/);
+      media.push({ kind, port: port ?? '', formats, mid: null, attributes: [] });
     } else if (line.startsWith('a=')) {
       const section = media.at(-1);
       if (section === undefined) {
@@ -80,6 +84,21 @@ export function checkBundleTag(sdp: string): void {
   }
 }
 
+/**
+ * Every dynamic payload type (96-127) of an audio or video m-line needs its
+ * a=rtpmap (RFC 8866 6.6). webrtcbin 1.22 answers an offer without one, then
+ * its next createOffer() never settles: its operations thread spins (found by
+ * the fuzzer; the same freeze as case 5 of issue 10).
+ */
+export function checkRtpMaps(sdp: string): void {
+  sdpSections(sdp).media.forEach((section, index) => {
+    if ((section.kind !== 'audio' && section.kind !== 'video') || section.port === '0') return;
+    const mapped = new Set(values(section.attributes, 'rtpmap').map((value) => value.split(/\s+/)[0]));
+    const missing = section.formats.find((format) => Number(format) >= 96 && Number(format) <= 127 && !mapped.has(format));
+    if (missing !== undefined) throw new OperationError(`m-line ${index} offers dynamic payload type ${missing} without an a=rtpmap`);
+  });
+}
+
 /** The ICE credentials and DTLS fingerprint that identify who made each m-line (a section inherits the session level's). */
 function identities(sdp: string): string[] {
   const { session, media } = sdpSections(sdp);
@@ -107,8 +126,20 @@ export class NegotiationGuard {
    * goes on in 'have-remote-offer' and, with a data channel, asserts in
    * _add_data_channel_offer once it has answered (case 3 of issue 10).
    */
-  checkCreateOffer(state: SignalingState): void {
+  checkCreateOffer(state: SignalingState, hasDataChannels: boolean): void {
     if (state !== 'stable' && state !== 'have-local-offer') throw new InvalidStateError(`createOffer() in signaling state ${state}: an offer can be created only in stable or have-local-offer`);
+    // webrtcbin 1.22 rebuilds the offer in the order of its last description and
+    // skips the data channel m-line when it has no channel (yet): the m-lines
+    // after it are then one place off, and it asserts (sdp_media_from_transceiver:
+    // `trans->mline == -1 || trans->mline == media_idx`; found by the fuzzer).
+    if (hasDataChannels) return;
+    const last = this.lastAnswer ?? this.lastOffer;
+    if (last === null) return;
+    const media = sdpSections(last).media;
+    const application = media.findIndex((section) => section.kind === 'application');
+    if (application >= 0 && media.slice(application + 1).some((section) => section.kind === 'audio' || section.kind === 'video')) {
+      throw new OperationError(`createOffer(): the data channel m-line (${application}) comes before other media and no data channel is open yet; GStreamer 1.22 cannot re-offer that until a channel exists`);
+    }
   }
 
   /** createAnswer() only in 'have-remote-offer' and 'have-local-pranswer' (W3C). */
@@ -128,7 +159,11 @@ export class NegotiationGuard {
     if (description.type === 'rollback') return;
     checkIceCredentials(description.sdp);
     checkBundleTag(description.sdp);
-    if (description.type !== 'offer') return;
+    checkRtpMaps(description.sdp);
+    if (description.type !== 'offer') {
+      this.checkAnswerMatchesOffer(description.sdp);
+      return;
+    }
     // webrtcbin compares with its last generated answer, or else its last generated offer.
     const last = this.lastAnswer ?? this.lastOffer;
     if (last === null) return;
@@ -141,6 +176,21 @@ export class NegotiationGuard {
       known ??= new Set(transceiverMids());
       if (!known.has(mid)) continue;
       throw new OperationError(`the offer moves mid ${JSON.stringify(mid)} to m-line ${index}, which was mid ${JSON.stringify(before[index].mid)}: m-lines must keep their order across offers`);
+    }
+  }
+
+  /**
+   * An answer has the offer's m-lines, in order, with their mids (JSEP 5.3.1).
+   * webrtcbin 1.22 makes a transceiver with no direction for an m-line its offer
+   * did not have and aborts on it (webrtcsdp.c, _get_final_direction: `code
+   * should not be reached`; found by the fuzzer).
+   */
+  private checkAnswerMatchesOffer(sdp: string): void {
+    if (this.lastOffer === null) return;
+    const offered = sdpSections(this.lastOffer).media.map((section) => section.mid);
+    const answered = sdpSections(sdp).media.map((section) => section.mid);
+    if (answered.length !== offered.length || answered.some((mid, index) => mid !== offered[index])) {
+      throw new OperationError(`the answer's m-lines (mids ${JSON.stringify(answered)}) are not those of the offer (${JSON.stringify(offered)})`);
     }
   }
 

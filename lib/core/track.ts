@@ -1,3 +1,4 @@
+import { checkBranchDescription } from './launch-guard.js';
 import { Element } from './element.js';
 import { InvalidStateError } from './errors.js';
 import { withInstallHint } from './missing-dependency.js';
@@ -70,6 +71,7 @@ export class Track {
     this.pipeline.assertOpen();
     if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
     const native = this.pipeline.native;
+    checkBranchDescription(description); // GStreamer 1.22's parser can print a CRITICAL (launch-guard.ts)
     let bin: NativeObject;
     try {
       bin = native.addBin(description);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 import { DataChannel, type DataChannelInit } from './data-channel.js';
+import { checkDataChannelId } from './data-channel-guard.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError } from './errors.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
@@ -216,7 +217,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * webrtcbin leaves out the m-line of a pad whose caps it does not know yet.
    */
   async createOffer(): Promise<SessionDescription> {
-    this.guard.checkCreateOffer(this.signalingState);
+    this.guard.checkCreateOffer(this.signalingState, this.channels.size > 0);
     await this.sinkCapsReady();
     const reply = await this.request('createOffer', (id) => this.native.createOffer(id));
     return this.guard.created(descriptionFrom(reply, 'offer'));
@@ -321,6 +322,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     if (typeof label !== 'string') throw new TypeError('a data channel label must be a string');
     const options = dataChannelOptions(init);
+    checkDataChannelId(this.element.native, options.id);
     const { channel, target } = this.native.createDataChannel(label, options);
     this.announceNegotiationSoon();
     return this.trackChannel(new DataChannel(this.pipeline, channel, target, this.element.native, 'local'));

@@ -134,9 +134,14 @@ async function main() {
       continue;
     }
     executed += Math.max(0, result.index) + 1;
-    const suspect = cases[Math.max(0, result.index)];
-    const alone = await runBatch([suspect], environment, settings.stallSeconds);
-    const folder = save(settings.out, suspect, result.verdict, result.stderr, !alone.finished);
+    let suspect = cases[Math.max(0, result.index)];
+    let alone = await runBatch([suspect], environment, settings.stallSeconds);
+    // A report on stderr may come from any case before it in the batch: find the one that reproduces it.
+    for (let index = 0; alone.finished && index < result.index; index++) {
+      const retry = await runBatch([cases[index]], environment, settings.stallSeconds);
+      if (!retry.finished) [suspect, alone] = [cases[index], retry];
+    }
+    const folder = save(settings.out, suspect, alone.finished ? result.verdict : alone.verdict, alone.finished ? result.stderr : alone.stderr, !alone.finished);
     findings.push({ folder, verdict: result.verdict, reproduced: !alone.finished });
     console.log(`FINDING: ${result.verdict} in ${suspect.kind} case (seed ${suspect.seed})${alone.finished ? ', not alone' : ''}: ${folder}`);
     // The rest of the batch runs again next round with fresh seeds.
