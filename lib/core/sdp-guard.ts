@@ -144,7 +144,7 @@ export class NegotiationGuard {
 
   /** createAnswer() only in 'have-remote-offer' and 'have-local-pranswer' (W3C). */
   checkCreateAnswer(state: SignalingState): void {
-    if (state !== 'have-remote-offer' && state !== 'have-local-pranswer') throw new InvalidStateError(`createAnswer() in signaling state ${state}: an answer needs a remote offer first`);
+    if (state !== 'have-remote-offer' && state !== 'have-local-pranswer') throw new InvalidStateError(`createAnswer() in signaling state ${state}: cannot answer without a remote description of type offer`);
   }
 
   /**
