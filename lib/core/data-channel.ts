@@ -205,6 +205,8 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
    */
   send(data: string | Buffer | ArrayBuffer | ArrayBufferView): void {
     const payload = toPayload(data);
+    // Its pipeline went away under it (a race with a teardown): the channel is closed.
+    if (this.pipeline.closed) this.markClosed();
     const state = this.readyState;
     if (state !== 'open') throw new InvalidStateError(`data channel "${this.label}" is ${state}, not open`);
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
