@@ -155,13 +155,14 @@ export class NegotiationGuard {
    * (g_strcmp0 (mid, last_mid) == 0)`). `transceiverMids` lists the mids its
    * transceivers have: the assertion needs one for the moved mid.
    */
-  checkRemote(description: SessionDescription, transceiverMids: () => (string | null)[]): void {
+  checkRemote(description: SessionDescription, transceiverMids: () => (string | null)[], localDescription: () => SessionDescription | null): void {
     if (description.type === 'rollback') return;
     checkIceCredentials(description.sdp);
     checkBundleTag(description.sdp);
     checkRtpMaps(description.sdp);
     if (description.type !== 'offer') {
-      this.checkAnswerMatchesOffer(description.sdp);
+      const local = localDescription();
+      if (local?.type === 'offer') checkAnswerMatchesOffer(description.sdp, local.sdp);
       return;
     }
     // webrtcbin compares with its last generated answer, or else its last generated offer.
@@ -176,21 +177,6 @@ export class NegotiationGuard {
       known ??= new Set(transceiverMids());
       if (!known.has(mid)) continue;
       throw new OperationError(`the offer moves mid ${JSON.stringify(mid)} to m-line ${index}, which was mid ${JSON.stringify(before[index].mid)}: m-lines must keep their order across offers`);
-    }
-  }
-
-  /**
-   * An answer has the offer's m-lines, in order, with their mids (JSEP 5.3.1).
-   * webrtcbin 1.22 makes a transceiver with no direction for an m-line its offer
-   * did not have and aborts on it (webrtcsdp.c, _get_final_direction: `code
-   * should not be reached`; found by the fuzzer).
-   */
-  private checkAnswerMatchesOffer(sdp: string): void {
-    if (this.lastOffer === null) return;
-    const offered = sdpSections(this.lastOffer).media.map((section) => section.mid);
-    const answered = sdpSections(sdp).media.map((section) => section.mid);
-    if (answered.length !== offered.length || answered.some((mid, index) => mid !== offered[index])) {
-      throw new OperationError(`the answer's m-lines (mids ${JSON.stringify(answered)}) are not those of the offer (${JSON.stringify(offered)})`);
     }
   }
 
@@ -221,4 +207,18 @@ export class NegotiationGuard {
  */
 export function sdpForWebRtcBin(type: SessionDescription['type'], sdp: string): string {
   return type === 'rollback' && sdp.trim() === '' ? 'v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n' : sdp;
+}
+
+/**
+ * An answer has the offer's m-lines, in order, with their mids (JSEP 5.3.1).
+ * webrtcbin 1.22 makes a transceiver with no direction for an m-line its offer
+ * did not have and aborts on it (webrtcsdp.c, _get_final_direction: `code
+ * should not be reached`; found by the fuzzer).
+ */
+export function checkAnswerMatchesOffer(answer: string, offer: string): void {
+  const offered = sdpSections(offer).media.map((section) => section.mid);
+  const answered = sdpSections(answer).media.map((section) => section.mid);
+  if (answered.length !== offered.length || answered.some((mid, index) => mid !== offered[index])) {
+    throw new OperationError(`the answer's m-lines (mids ${JSON.stringify(answered)}) are not those of the offer (${JSON.stringify(offered)})`);
+  }
 }

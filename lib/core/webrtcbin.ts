@@ -243,7 +243,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   async setRemoteDescription(description: SessionDescription): Promise<void> {
     this.assertOpen();
     const { type, sdp } = checkDescription(description);
-    this.guard.checkRemote({ type, sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null));
+    this.guard.checkRemote({ type, sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null), () => this.localDescription);
     await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdpForWebRtcBin(type, sdp)));
     const remote = type === 'rollback' ? this.remoteDescription : description;
     this.remoteMids = remote === null ? null : mediaMids(remote.sdp);
