@@ -312,6 +312,10 @@ void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& 
       return;
     }
     case G_TYPE_OBJECT: {
+      // A GstObject's parent is set by the bin that adds it; setting the property
+      // makes GLib print a CRITICAL (gst_object_set_parent; found by the fuzzer).
+      if (strcmp(what, "parent") == 0 && type == GST_TYPE_OBJECT)
+        throw Napi::TypeError::New(env, "parent: set by the bin an element is added to, not by set()");
       if (js.IsNull() || js.IsUndefined()) {
         g_value_set_object(out, nullptr);
         return;

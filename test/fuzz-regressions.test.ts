@@ -113,4 +113,13 @@ describe('issue 10 regressions (each in a child process)', () => {
     const result = await expectCleanRun('data-channel-id-before-association');
     expect(result.error).toMatchObject({ name: 'OperationError', message: expect.stringMatching(/association is not up yet/) });
   });
+
+  it("fuzzer: the all-pads link ':', a ')' closing a branch's bin and set('parent') are TypeErrors, without a crash or a CRITICAL", async () => {
+    const result = await expectCleanRun('parser-links-and-parents');
+    const errors = result.errors as Record<string, ErrorSummary>;
+    expect(errors.linkAll).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/all-pads link/) });
+    expect(errors.linkAllPads).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/all-pads link/) });
+    expect(errors.closesBin).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/unbalanced/) });
+    expect(errors.parent).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/parent/) });
+  });
 });

@@ -14,10 +14,16 @@
 // be made reaches the real parse. Branches (`pipeline.add()`, `track.link()`,
 // `addTrack()`) are safe without this: gst_parse_bin_from_description() wraps
 // them in `bin.( ... )`, and a bin is always made.
-// Also: GStreamer 1.22's parser creates each element with all its properties at
-// once, and a property given twice (`queue name=a name=b`) makes GLib print a
-// CRITICAL (g_object_new_is_valid_property: "cannot be set twice"). That is
-// refused before parsing, for pipelines and branches alike.
+// Also refused before parsing, for pipelines and branches alike, as they make
+// GLib print CRITICALs (found by the fuzzer):
+// - a property given twice to one element (`queue name=a name=b`): the parser
+//   creates each element with all its properties at once
+//   (g_object_new_is_valid_property: "cannot be set twice");
+// - the all-pads link `:`, which links pads without checking their direction
+//   (gst_pad_link_full: `GST_PAD_IS_SRC (srcpad)`);
+// - unbalanced parentheses: a branch is parsed inside `bin.( ... )`, and a `)`
+//   of its own closes that bin early (gst_element_link_pads_filtered:
+//   `GST_IS_BIN (parent)`).
 import { withInstallHint } from './missing-dependency.js';
 import { native } from './native.js';
 
@@ -27,7 +33,7 @@ import { native } from './native.js';
  * be a reference; anything else with a dot before a link counts (a false match
  * only costs a trial parse).
  */
-const REFERENCE_SOURCED_LINK = /(?:^|[\s(])[^\s!=()]*\.[^\s!=()]*\s*!/;
+const REFERENCE_SOURCED_LINK = /(?:^|[\s(])[^\s!:=()]*\.[^\s!:=()]*\s*[!:]/;
 
 /** A name no description uses, for the trial parse's extra element. */
 const TRIAL_ELEMENT = 'identity name=gst_webrtc_node_launch_guard';
@@ -60,7 +66,11 @@ export function checkLaunchDescription(description: string): void {
  */
 export function checkBranchDescription(description: string): void {
   let seen = new Set<string>();
+  let depth = 0;
   for (const token of tokens(description)) {
+    if (token === ':') throw new TypeError(`the all-pads link ':' is not supported (GStreamer 1.22 links pads of either direction with it); use '!': ${JSON.stringify(description.slice(0, 200))}`);
+    if (token === '(') depth++;
+    if (token === ')' && --depth < 0) throw new TypeError(`unbalanced ')' in the description: ${JSON.stringify(description.slice(0, 200))}`);
     const equals = token.indexOf('=');
     if (token === '!' || token === '(' || token === ')' || equals <= 0) {
       seen = new Set(); // a link, a bin's edge, or the next element
@@ -70,9 +80,14 @@ export function checkBranchDescription(description: string): void {
     if (seen.has(property)) throw new TypeError(`the description sets ${property} twice on one element: ${JSON.stringify(description.slice(0, 200))}`);
     seen.add(property);
   }
+  if (depth !== 0) throw new TypeError(`unbalanced '(' in the description: ${JSON.stringify(description.slice(0, 200))}`);
 }
 
-/** Whitespace-separated tokens outside double quotes; `!`, `(` and `)` are tokens of their own. */
+/**
+ * Whitespace-separated tokens outside double quotes; `!`, `(` and `)` are tokens
+ * of their own, and so is a `:` that starts a token (a link, as GStreamer's
+ * lexer reads it; inside a value such as `uri=a:b` it is not).
+ */
 function tokens(description: string): string[] {
   const result: string[] = [];
   let current = '';
@@ -86,7 +101,7 @@ function tokens(description: string): string[] {
     } else if (c === '"') {
       current += c;
       quoted = true;
-    } else if (/\s/.test(c) || c === '!' || c === '(' || c === ')') {
+    } else if (/\s/.test(c) || c === '!' || c === '(' || c === ')' || (c === ':' && current === '')) {
       if (current !== '') result.push(current);
       current = '';
       if (!/\s/.test(c)) result.push(c);
