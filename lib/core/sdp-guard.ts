@@ -99,6 +99,22 @@ export function checkRtpMaps(sdp: string): void {
   });
 }
 
+const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
+
+/**
+ * Exactly one direction attribute per audio or video m-line. webrtcbin 1.22
+ * reads none (RFC 3264's sendrecv default) or several as "no direction", and its
+ * next createOffer() never settles: the operations thread spins (found by the
+ * fuzzer).
+ */
+export function checkDirections(sdp: string): void {
+  sdpSections(sdp).media.forEach((section, index) => {
+    if ((section.kind !== 'audio' && section.kind !== 'video') || section.port === '0') return;
+    const count = section.attributes.filter((attribute) => DIRECTIONS.has(attribute.trim())).length;
+    if (count !== 1) throw new OperationError(`m-line ${index} has ${count} direction attributes; GStreamer 1.22 needs exactly one of a=sendrecv, a=sendonly, a=recvonly, a=inactive`);
+  });
+}
+
 /** The ICE credentials and DTLS fingerprint that identify who made each m-line (a section inherits the session level's). */
 function identities(sdp: string): string[] {
   const { session, media } = sdpSections(sdp);
@@ -160,6 +176,7 @@ export class NegotiationGuard {
     checkIceCredentials(description.sdp);
     checkBundleTag(description.sdp);
     checkRtpMaps(description.sdp);
+    checkDirections(description.sdp);
     if (description.type !== 'offer') {
       const local = localDescription();
       if (local?.type === 'offer') checkAnswerMatchesOffer(description.sdp, local.sdp);
