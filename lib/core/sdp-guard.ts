@@ -99,6 +99,23 @@ export function checkRtpMaps(sdp: string): void {
   });
 }
 
+/**
+ * One a=mid per m-line, and no mid twice (RFC 9143 / 5888). webrtcbin 1.22 uses
+ * the first of several, and with a data channel its next createOffer() aborts
+ * (_add_data_channel_offer: `last_data_index == medias_len`; found by the fuzzer).
+ */
+export function checkMids(sdp: string): void {
+  const seen = new Set<string>();
+  sdpSections(sdp).media.forEach((section, index) => {
+    const mids = values(section.attributes, 'mid');
+    if (mids.length > 1) throw new OperationError(`m-line ${index} has ${mids.length} a=mid attributes; an m-line has one`);
+    if (mids.length === 1) {
+      if (seen.has(mids[0])) throw new OperationError(`mid ${JSON.stringify(mids[0])} is on more than one m-line`);
+      seen.add(mids[0]);
+    }
+  });
+}
+
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 
 /**
@@ -177,6 +194,7 @@ export class NegotiationGuard {
     checkBundleTag(description.sdp);
     checkRtpMaps(description.sdp);
     checkDirections(description.sdp);
+    checkMids(description.sdp);
     if (description.type !== 'offer') {
       const local = localDescription();
       if (local?.type === 'offer') checkAnswerMatchesOffer(description.sdp, local.sdp);
