@@ -21,6 +21,8 @@
 //   (g_object_new_is_valid_property: "cannot be set twice");
 // - the all-pads link `:`, which links pads without checking their direction
 //   (gst_pad_link_full: `GST_PAD_IS_SRC (srcpad)`);
+// - an empty link (`a ! ! b`, `a !! b`): the parser links elements that are in
+//   no bin (gst_element_link_pads_filtered: `GST_IS_BIN (parent)`);
 // - unbalanced parentheses: a branch is parsed inside `bin.( ... )`, and a `)`
 //   of its own closes that bin early (gst_element_link_pads_filtered:
 //   `GST_IS_BIN (parent)`).
@@ -67,7 +69,10 @@ export function checkLaunchDescription(description: string): void {
 export function checkBranchDescription(description: string): void {
   let seen = new Set<string>();
   let depth = 0;
+  let previous = '';
   for (const token of tokens(description)) {
+    if (token === '!' && previous === '!') throw new TypeError(`an empty link ('! !') in the description: ${JSON.stringify(description.slice(0, 200))}`);
+    previous = token;
     if (token === ':') throw new TypeError(`the all-pads link ':' is not supported (GStreamer 1.22 links pads of either direction with it); use '!': ${JSON.stringify(description.slice(0, 200))}`);
     if (token === '(') depth++;
     if (token === ')' && --depth < 0) throw new TypeError(`unbalanced ')' in the description: ${JSON.stringify(description.slice(0, 200))}`);

@@ -116,6 +116,22 @@ export function checkMids(sdp: string): void {
   });
 }
 
+/**
+ * An a=ssrc is 1 to 2^32 - 1 (RFC 3550 allows 0, but webrtcbin 1.22 maps SSRC 0
+ * with a g_return_if_fail that prints a CRITICAL, transport_stream_add_ssrc_map_item:
+ * `ssrc != 0`; and a value from 2^32 reads as 0 or wraps; found by the fuzzer).
+ */
+export function checkSsrcs(sdp: string): void {
+  sdpSections(sdp).media.forEach((section, index) => {
+    for (const value of values(section.attributes, 'ssrc')) {
+      const digits = /^\d+/.exec(value)?.[0];
+      if (digits === undefined) continue; // not read as an SSRC by webrtcbin
+      const ssrc = Number(digits);
+      if (ssrc < 1 || ssrc > 0xffffffff) throw new OperationError(`m-line ${index} has a=ssrc:${digits}; GStreamer 1.22 takes SSRCs from 1 to 4294967295`);
+    }
+  });
+}
+
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 
 /**
@@ -195,6 +211,7 @@ export class NegotiationGuard {
     checkRtpMaps(description.sdp);
     checkDirections(description.sdp);
     checkMids(description.sdp);
+    checkSsrcs(description.sdp);
     if (description.type !== 'offer') {
       const local = localDescription();
       if (local?.type === 'offer') checkAnswerMatchesOffer(description.sdp, local.sdp);
