@@ -26,6 +26,7 @@
 // - unbalanced parentheses: a branch is parsed inside `bin.( ... )`, and a `)`
 //   of its own closes that bin early (gst_element_link_pads_filtered:
 //   `GST_IS_BIN (parent)`).
+import { GstError } from './errors.js';
 import { withInstallHint } from './missing-dependency.js';
 import { native } from './native.js';
 
@@ -62,30 +63,37 @@ export function checkLaunchDescription(description: string): void {
   trial.close();
 }
 
+/** GStreamer's GstParseError codes, for the errors this module raises in its place. */
+const PARSE_ERROR = { syntax: 0, link: 3, couldNotSetProperty: 4 } as const;
+
+function parseError(message: string, code: number): GstError {
+  return new GstError(message, { domain: 'gst_parse_error', code });
+}
+
 /**
- * Throws TypeError when one element of the description is given the same
- * property twice (see above). Call before parsing any description.
+ * Throws the GstError GStreamer's parser should have raised (see above) for a
+ * description it would answer with a CRITICAL. Call before parsing any description.
  */
 export function checkBranchDescription(description: string): void {
   let seen = new Set<string>();
   let depth = 0;
   let previous = '';
   for (const token of tokens(description)) {
-    if (token === '!' && previous === '!') throw new TypeError(`an empty link ('! !') in the description: ${JSON.stringify(description.slice(0, 200))}`);
+    if (token === '!' && previous === '!') throw parseError(`syntax error: an empty link ('! !') in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
     previous = token;
-    if (token === ':') throw new TypeError(`the all-pads link ':' is not supported (GStreamer 1.22 links pads of either direction with it); use '!': ${JSON.stringify(description.slice(0, 200))}`);
+    if (token === ':') throw parseError(`the all-pads link ':' is not supported (GStreamer 1.22 links pads of either direction with it); use '!': ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.link);
     if (token === '(') depth++;
-    if (token === ')' && --depth < 0) throw new TypeError(`unbalanced ')' in the description: ${JSON.stringify(description.slice(0, 200))}`);
+    if (token === ')' && --depth < 0) throw parseError(`syntax error: unbalanced ')' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
     const equals = token.indexOf('=');
     if (token === '!' || token === '(' || token === ')' || equals <= 0) {
       seen = new Set(); // a link, a bin's edge, or the next element
       continue;
     }
     const property = token.slice(0, equals);
-    if (seen.has(property)) throw new TypeError(`the description sets ${property} twice on one element: ${JSON.stringify(description.slice(0, 200))}`);
+    if (seen.has(property)) throw parseError(`the description sets ${property} twice on one element: ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.couldNotSetProperty);
     seen.add(property);
   }
-  if (depth !== 0) throw new TypeError(`unbalanced '(' in the description: ${JSON.stringify(description.slice(0, 200))}`);
+  if (depth !== 0) throw parseError(`syntax error: unbalanced '(' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
 }
 
 /**
