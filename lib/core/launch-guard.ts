@@ -53,6 +53,12 @@ export function hasReferenceSourcedLink(description: string): boolean {
  */
 export function checkLaunchDescription(description: string): void {
   checkBranchDescription(description);
+  // One element and a link: it can only be linked to itself, and as the parse
+  // result is then that element, not a bin, a caps filter on the link has no bin
+  // to go in (gst_element_link_pads_filtered: `GST_IS_BIN (parent)` CRITICAL).
+  if (elementCount(description) === 1 && tokens(description).includes('!')) {
+    throw parseError(`could not link: the description links its one element to itself: ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.link);
+  }
   if (!hasReferenceSourcedLink(description)) return;
   let trial;
   try {
@@ -124,4 +130,19 @@ function tokens(description: string): string[] {
   }
   if (current !== '') result.push(current);
   return result;
+}
+
+/** Elements a description makes: tokens that start an element (a factory name), not references, properties or caps. */
+function elementCount(description: string): number {
+  let count = 0;
+  let startsElement = true;
+  for (const token of tokens(description)) {
+    if (token === '!' || token === '(' || token === ')') {
+      startsElement = true;
+      continue;
+    }
+    if (/^[A-Za-z][\w-]*$/.test(token) && (startsElement || !token.includes('='))) count++;
+    startsElement = false;
+  }
+  return count;
 }

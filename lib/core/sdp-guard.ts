@@ -62,6 +62,16 @@ export function checkIceCredentials(sdp: string): void {
       if (count > 1) throw new OperationError(`the description defines a=${key} ${count} times at ${where}; ICE credentials are defined once per section`);
     }
   }
+  // A section without its own pair takes the session level's, and webrtcbin
+  // reads the pair from one place only: half at each level gives it a NULL
+  // password (gst_webrtc_nice_set_remote_credentials: `pwd != NULL` CRITICAL;
+  // found by the fuzzer).
+  const pair = (attributes: string[]) => values(attributes, 'ice-ufrag').length > 0 && values(attributes, 'ice-pwd').length > 0;
+  const sessionPair = pair(session);
+  media.forEach((section, index) => {
+    const partial = values(section.attributes, 'ice-ufrag').length + values(section.attributes, 'ice-pwd').length === 1;
+    if (partial && !sessionPair) throw new OperationError(`m-line ${index} has only one of a=ice-ufrag and a=ice-pwd, and the session level does not have both`);
+  });
 }
 
 /**
