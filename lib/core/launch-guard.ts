@@ -53,20 +53,21 @@ export function hasReferenceSourcedLink(description: string): boolean {
  */
 export function checkLaunchDescription(description: string): void {
   checkBranchDescription(description);
+  if (hasReferenceSourcedLink(description)) {
+    let trial;
+    try {
+      trial = new native.NativePipeline(`${TRIAL_ELEMENT} ${description}`, () => undefined);
+    } catch (error) {
+      throw withInstallHint(error);
+    }
+    trial.close();
+  }
   // One element and a link: it can only be linked to itself, and as the parse
   // result is then that element, not a bin, a caps filter on the link has no bin
   // to go in (gst_element_link_pads_filtered: `GST_IS_BIN (parent)` CRITICAL).
   if (elementCount(description) === 1 && tokens(description).includes('!')) {
     throw parseError(`could not link: the description links its one element to itself: ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.link);
   }
-  if (!hasReferenceSourcedLink(description)) return;
-  let trial;
-  try {
-    trial = new native.NativePipeline(`${TRIAL_ELEMENT} ${description}`, () => undefined);
-  } catch (error) {
-    throw withInstallHint(error);
-  }
-  trial.close();
 }
 
 /** GStreamer's GstParseError codes, for the errors this module raises in its place. */
