@@ -142,6 +142,15 @@ export function checkSsrcs(sdp: string): void {
   });
 }
 
+/**
+ * webrtcbin takes SDP as a C string: a U+0000 cuts it there, so webrtcbin
+ * applies a description other than the one given, and its next createOffer()
+ * never settles (found by the fuzzer).
+ */
+export function checkNoNul(sdp: string): void {
+  if (sdp.includes('\0')) throw new TypeError(`malformed SDP: it contains U+0000 (at character ${sdp.indexOf('\0')})`);
+}
+
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 
 /**
@@ -216,6 +225,7 @@ export class NegotiationGuard {
    */
   checkRemote(description: SessionDescription, transceiverMids: () => (string | null)[], localDescription: () => SessionDescription | null): void {
     if (description.type === 'rollback') return;
+    checkNoNul(description.sdp);
     checkIceCredentials(description.sdp);
     checkBundleTag(description.sdp);
     checkRtpMaps(description.sdp);
@@ -251,6 +261,7 @@ export class NegotiationGuard {
    */
   checkLocal(description: SessionDescription): void {
     if (description.type === 'rollback') return;
+    checkNoNul(description.sdp);
     const kind = description.type === 'offer' ? 'offer' : 'answer';
     const created = kind === 'offer' ? this.lastOffer : this.lastAnswer;
     if (created === null) throw new OperationError(`setLocalDescription(${description.type}): this WebRtcBin has created no ${kind}; a local description must come from create${kind === 'offer' ? 'Offer' : 'Answer'}()`);
