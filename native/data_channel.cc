@@ -2,12 +2,147 @@
 
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
 #include <string>
 
 #include "gst_error.h"
 #include "object.h"
 
 namespace {
+
+// Flow control for received messages. Each message waits in the dispatcher's
+// queue until JS takes it; a peer that sends faster than JS reads would grow
+// that queue without bound. A webrtcbin's ReceiveGate counts the bytes of its
+// channels' messages posted to JS and not yet delivered; above the bound, a
+// probe on the SCTP decoder's input holds the packets there, so usrsctp reads
+// nothing more, the peer's SCTP window closes and the peer's sending stalls (its
+// bufferedAmount grows). The upstream receive queue of webrtcbin is leaky and
+// bounded, so nothing else grows meanwhile.
+//
+// Waiting on a GStreamer thread for JS is allowed here, as the one exception to
+// the rule, because the wait is bounded by design: it ends when JS consumes
+// messages, when the gate is opened (dataChannelUnblock, which every close path
+// calls before stopping the pipeline), or when the pad starts flushing (a state
+// change to NULL, also the environment's cleanup), checked every few ms. So
+// teardown never deadlocks, and no JS call ever waits on this.
+class ReceiveGate {
+ public:
+  explicit ReceiveGate(size_t bound) : bound_(bound) {}
+
+  ReceiveGate* Ref() {
+    refs_.fetch_add(1);
+    return this;
+  }
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+  static void UnrefNotify(gpointer gate) { static_cast<ReceiveGate*>(gate)->Unref(); }
+
+  void Posted(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queued_ += bytes;
+  }
+
+  void Delivered(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queued_ = bytes > queued_ ? 0 : queued_ - bytes;
+    }
+    wake_.notify_all();
+  }
+
+  void SetBound(size_t bound) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      bound_ = bound;
+    }
+    wake_.notify_all();
+  }
+
+  // For good: teardown.
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      open_ = true;
+    }
+    wake_.notify_all();
+  }
+
+  // Streaming thread of `pad` (the SCTP decoder's input).
+  void WaitBelowBound(GstPad* pad) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!open_ && queued_ > bound_ && !GST_PAD_IS_FLUSHING(pad)) wake_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+
+  bool probed = false;  // under the webrtcbin's object lock
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  size_t queued_ = 0;
+  size_t bound_;
+  bool open_ = false;
+  std::atomic<int> refs_{1};
+};
+
+// One channel's share of its webrtcbin's gate: what it posted and JS has not
+// taken. When the channel closes, JS drops its remaining events, so Forget()
+// gives its share back and the channel counts no more.
+class ChannelCount {
+ public:
+  explicit ChannelCount(ReceiveGate* gate) : gate_(gate->Ref()) {}
+  ~ChannelCount() { gate_->Unref(); }
+  static void FreeNotify(gpointer count) { delete static_cast<ChannelCount*>(count); }
+
+  void Posted(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (forgotten_) return;
+    outstanding_ += bytes;
+    gate_->Posted(bytes);
+  }
+  void Delivered(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    bytes = std::min(bytes, outstanding_);
+    outstanding_ -= bytes;
+    gate_->Delivered(bytes);
+  }
+  void Forget() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forgotten_ = true;
+    gate_->Delivered(outstanding_);
+    outstanding_ = 0;
+  }
+
+ private:
+  ReceiveGate* gate_;
+  std::mutex mutex_;
+  size_t outstanding_ = 0;
+  bool forgotten_ = false;
+};
+
+GQuark GateQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-receive-gate");
+  return quark;
+}
+
+GQuark CountQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-receive-count");
+  return quark;
+}
+
+ReceiveGate* GateOf(GObject* webrtcbin) { return static_cast<ReceiveGate*>(g_object_get_qdata(webrtcbin, GateQuark())); }
+ChannelCount* CountOf(GObject* channel) { return static_cast<ChannelCount*>(g_object_get_qdata(channel, CountQuark())); }
+
+// A message's size as JS will report it back (dataChannelDelivered).
+void CountPosted(GObject* channel, GstStructure* message, size_t bytes) {
+  gst_structure_set(message, "size", G_TYPE_DOUBLE, static_cast<double>(bytes), nullptr);
+  if (ChannelCount* count = CountOf(channel)) count->Posted(bytes);
+}
 
 void OnOpen(GObject*, gpointer data) { static_cast<DispatchTarget*>(data)->Post("open", nullptr); }
 
@@ -21,25 +156,28 @@ void OnError(GObject*, GError* error, gpointer data) {
 // of RFC 8831 (56 is "string empty", 57 "binary empty"; GStreamer 1.22 reads
 // them the other way round). So NULL on the string signal is an empty *binary*
 // message, and NULL on the data signal an empty *text* one.
-void PostText(gpointer data, const gchar* text) {
-  static_cast<DispatchTarget*>(data)->Post("message", gst_structure_new("message", "data", G_TYPE_STRING, text, nullptr));
+void PostText(GObject* channel, gpointer data, const gchar* text) {
+  GstStructure* message = gst_structure_new("message", "data", G_TYPE_STRING, text, nullptr);
+  CountPosted(channel, message, strlen(text));
+  static_cast<DispatchTarget*>(data)->Post("message", message);
 }
 
-void PostBinary(gpointer data, GBytes* bytes) {
+void PostBinary(GObject* channel, gpointer data, GBytes* bytes) {
   GBytes* payload = bytes != nullptr ? g_bytes_ref(bytes) : g_bytes_new(nullptr, 0);
   GstStructure* message = gst_structure_new("message", "data", G_TYPE_BYTES, payload, nullptr);
+  CountPosted(channel, message, g_bytes_get_size(payload));
   g_bytes_unref(payload);
   static_cast<DispatchTarget*>(data)->Post("message", message);
 }
 
-void OnMessageString(GObject*, gchar* text, gpointer data) {
-  if (text != nullptr) PostText(data, text);
-  else PostBinary(data, nullptr);
+void OnMessageString(GObject* channel, gchar* text, gpointer data) {
+  if (text != nullptr) PostText(channel, data, text);
+  else PostBinary(channel, data, nullptr);
 }
 
-void OnMessageData(GObject*, GBytes* bytes, gpointer data) {
-  if (bytes != nullptr) PostBinary(data, bytes);
-  else PostText(data, "");
+void OnMessageData(GObject* channel, GBytes* bytes, gpointer data) {
+  if (bytes != nullptr) PostBinary(channel, data, bytes);
+  else PostText(channel, data, "");
 }
 
 // notify::ready-state: only 'closing' matters to JS (open and closed have signals of their own).
@@ -82,24 +220,92 @@ void Send(const Napi::CallbackInfo& info) {
 
 void Close(const Napi::CallbackInfo& info) { gst_webrtc_data_channel_close(GST_WEBRTC_DATA_CHANNEL(ChannelArg(info[0]).get())); }
 
-gint IsSctpEncoder(gconstpointer element, gconstpointer) {
+gint IsFromFactory(gconstpointer element, gconstpointer name) {
   GstElementFactory* factory = gst_element_get_factory(GST_ELEMENT(g_value_get_object(static_cast<const GValue*>(element))));
-  return factory != nullptr && g_strcmp0(GST_OBJECT_NAME(factory), "sctpenc") == 0 ? 0 : 1;
+  return factory != nullptr && g_strcmp0(GST_OBJECT_NAME(factory), static_cast<const char*>(name)) == 0 ? 0 : 1;
 }
 
-// webrtcbin's SCTP encoder (a direct child), with a reference; null when it has none yet.
-GstElement* SctpEncoder(const Napi::Value& value) {
+ObjectRef WebRtcBinArg(const Napi::Value& value) {
   ObjectRef webrtcbin = NativeObject::From(value);
   RequireType(value.Env(), webrtcbin != nullptr && GST_IS_BIN(webrtcbin.get()), "expected a webrtcbin");
+  return webrtcbin;
+}
+
+// webrtcbin's direct child made by `factory` (sctpenc, sctpdec), with a reference; null when it has none yet.
+GstElement* ChildFromFactory(GstBin* webrtcbin, const char* factory) {
   GValue found = G_VALUE_INIT;
-  GstIterator* children = gst_bin_iterate_elements(GST_BIN(webrtcbin.get()));
-  GstElement* encoder = nullptr;
-  if (gst_iterator_find_custom(children, IsSctpEncoder, &found, nullptr)) {
-    encoder = GST_ELEMENT(g_value_dup_object(&found));
+  GstIterator* children = gst_bin_iterate_elements(webrtcbin);
+  GstElement* child = nullptr;
+  if (gst_iterator_find_custom(children, IsFromFactory, &found, const_cast<char*>(factory))) {
+    child = GST_ELEMENT(g_value_dup_object(&found));
     g_value_unset(&found);
   }
   gst_iterator_free(children);
-  return encoder;
+  return child;
+}
+
+GstElement* SctpEncoder(const Napi::Value& value) { return ChildFromFactory(GST_BIN(WebRtcBinArg(value).get()), "sctpenc"); }
+
+GstPadProbeReturn HoldWhileJsIsBehind(GstPad* pad, GstPadProbeInfo*, gpointer gate) {
+  static_cast<ReceiveGate*>(gate)->WaitBelowBound(pad);
+  return GST_PAD_PROBE_OK;
+}
+
+// dataChannelLimitReceive(webrtcbin, channel, boundBytes): counts the channel's
+// messages into its webrtcbin's ReceiveGate (made on first use, with the bound
+// given last) and, once the SCTP decoder exists, holds its input while more than
+// `boundBytes` wait for JS. Call once the channel is open; idempotent.
+void LimitReceive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ObjectRef webrtcbin = WebRtcBinArg(info[0]);
+  ObjectRef channel = ChannelArg(info[1]);
+  RequireType(env, info[2].IsNumber() && info[2].As<Napi::Number>().DoubleValue() >= 0, "bound must be a non-negative number of bytes");
+  const auto bound = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+  GObject* bin = G_OBJECT(webrtcbin.get());
+  GST_OBJECT_LOCK(bin);
+  ReceiveGate* gate = GateOf(bin);
+  if (gate == nullptr) {
+    gate = new ReceiveGate(bound);
+    g_object_set_qdata_full(bin, GateQuark(), gate, ReceiveGate::UnrefNotify);
+  }
+  gate->SetBound(bound);
+  gate->Ref();  // for this call, beyond the lock
+  const bool probed = gate->probed;
+  GST_OBJECT_UNLOCK(bin);
+  {
+    // A data channel is a plain GObject (no object lock): one mutex for every check-and-set.
+    static std::mutex countSetup;
+    std::lock_guard<std::mutex> lock(countSetup);
+    if (CountOf(G_OBJECT(channel.get())) == nullptr)
+      g_object_set_qdata_full(G_OBJECT(channel.get()), CountQuark(), new ChannelCount(gate), ChannelCount::FreeNotify);
+  }
+  if (!probed) {
+    if (GstElement* decoder = ChildFromFactory(GST_BIN(bin), "sctpdec")) {
+      GstPad* sink = gst_element_get_static_pad(decoder, "sink");
+      GST_OBJECT_LOCK(bin);
+      const bool first = !gate->probed;
+      gate->probed = true;
+      GST_OBJECT_UNLOCK(bin);
+      if (sink != nullptr && first)
+        gst_pad_add_probe(sink, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), HoldWhileJsIsBehind,
+                          gate->Ref(), ReceiveGate::UnrefNotify);
+      if (sink != nullptr) gst_object_unref(sink);
+      gst_object_unref(decoder);
+    }
+  }
+  gate->Unref();
+}
+
+// dataChannelDelivered(channel, bytes): JS took a message of `bytes` (its `size`
+// field); a negative `bytes`: the channel closed, JS takes nothing more from it.
+void Delivered(const Napi::CallbackInfo& info) {
+  ObjectRef channel = ChannelArg(info[0]);
+  RequireType(info.Env(), info[1].IsNumber(), "bytes must be a number");
+  const double bytes = info[1].As<Napi::Number>().DoubleValue();
+  ChannelCount* count = CountOf(G_OBJECT(channel.get()));
+  if (count == nullptr) return;
+  if (bytes < 0) count->Forget();
+  else count->Delivered(static_cast<size_t>(bytes));
 }
 
 // dataChannelBytesSent(webrtcbin, streamId) -> the bytes of that SCTP stream the
@@ -123,6 +329,7 @@ Napi::Value BytesSent(const Napi::CallbackInfo& info) {
 // deadlock"), so setting the pipeline to NULL hangs until SCTP gives up, minutes
 // later. A flush-start on its source pad makes every waiting send return at once.
 void Unblock(const Napi::CallbackInfo& info) {
+  if (ReceiveGate* gate = GateOf(G_OBJECT(WebRtcBinArg(info[0]).get()))) gate->Open();  // and stop holding received data
   GstElement* encoder = SctpEncoder(info[0]);
   if (encoder == nullptr) return;
   GstPad* src = gst_element_get_static_pad(encoder, "src");
@@ -156,4 +363,6 @@ void InitDataChannel(Napi::Env env, Napi::Object exports) {
   exports.Set("dataChannelClose", Napi::Function::New<Close>(env, "dataChannelClose"));
   exports.Set("dataChannelBytesSent", Napi::Function::New<BytesSent>(env, "dataChannelBytesSent"));
   exports.Set("dataChannelUnblock", Napi::Function::New<Unblock>(env, "dataChannelUnblock"));
+  exports.Set("dataChannelLimitReceive", Napi::Function::New<LimitReceive>(env, "dataChannelLimitReceive"));
+  exports.Set("dataChannelDelivered", Napi::Function::New<Delivered>(env, "dataChannelDelivered"));
 }

@@ -13,5 +13,7 @@
 uint32_t WatchDataChannel(GObject* channel, Dispatcher* dispatcher);
 
 // exports.dataChannelSend(channel, string | Buffer), exports.dataChannelClose(channel),
-// exports.dataChannelBytesSent(webrtcbin, streamId), exports.dataChannelUnblock(webrtcbin)
+// exports.dataChannelBytesSent(webrtcbin, streamId), exports.dataChannelUnblock(webrtcbin),
+// exports.dataChannelLimitReceive(webrtcbin, channel, boundBytes), exports.dataChannelDelivered(channel, bytes)
+// (flow control of received messages: see ReceiveGate in data_channel.cc)
 void InitDataChannel(Napi::Env env, Napi::Object exports);

@@ -202,7 +202,7 @@ Napi::Value NativePipeline::CountElements(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), count);
 }
 
-// isolateFlow(ghostPad) -> target id (0 if it already was). From now on whatever
+// isolateFlow(ghostPad) -> target id (the same one on a second call). From now on whatever
 // the branch behind this ghost sink pad (or the element a ghost src pad feeds)
 // returns, the pusher sees OK: a failing branch (a viewer
 // whose caps were refused, one that reached EOS) cannot stop a tee and the
@@ -217,12 +217,24 @@ Napi::Value NativePipeline::IsolateFlow(const Napi::CallbackInfo& info) {
   GstPad* internal = GST_PAD_IS_SRC(ghost) ? GST_PAD(gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost))) : nullptr;
   GstPad* pad = internal != nullptr ? internal : ghost;
   if (internal != nullptr) gst_object_unref(internal);  // the ghost pad keeps it alive
-  if (GuardOf(pad) != nullptr) return Napi::Number::New(info.Env(), 0);  // already guarded
-  const uint32_t target = dispatcher_->NewTargetId();
-  // The guard lives as long as the pad (freed with it); set before the functions that read it.
-  g_object_set_qdata_full(G_OBJECT(pad), FlowGuardQuark(), new FlowGuard{DispatchTarget::New(dispatcher_, target)}, FlowGuard::Free);
-  gst_pad_set_chain_list_function(pad, GuardedChainList);
-  gst_pad_set_chain_function(pad, GuardedChain);
+  // Safe whatever the caller does: the guard is installed once per pad and never
+  // replaced or freed before the pad (a streaming thread may be inside
+  // GuardedChain with it), so a second call is a no-op that returns the same
+  // target. The pad's lock makes check-and-install atomic against a concurrent call.
+  GST_OBJECT_LOCK(pad);
+  FlowGuard* guard = GuardOf(pad);
+  const bool installed = guard != nullptr;
+  if (!installed) {
+    guard = new FlowGuard{DispatchTarget::New(dispatcher_, dispatcher_->NewTargetId())};
+    // Set before the functions that read it; freed with the pad.
+    g_object_set_qdata_full(G_OBJECT(pad), FlowGuardQuark(), guard, FlowGuard::Free);
+  }
+  const uint32_t target = guard->target->target;
+  GST_OBJECT_UNLOCK(pad);
+  if (!installed) {
+    gst_pad_set_chain_list_function(pad, GuardedChainList);
+    gst_pad_set_chain_function(pad, GuardedChain);
+  }
   return Napi::Number::New(info.Env(), target);
 }
 

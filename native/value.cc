@@ -3,8 +3,10 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "gst_error.h"
 #include "object.h"
@@ -110,8 +112,86 @@ std::string StringArg(const Napi::Value& js, const char* what) {
   return js.As<Napi::String>().Utf8Value();
 }
 
+// GStreamer 1.22 parses caps and structure text by making each structure first
+// and checking its name after: an invalid name (`0`, `30/1`) makes GLib print a
+// CRITICAL (gst_structure_new_empty: gst_structure_validate_name). So every name
+// in the text is checked here first, also those of structures and caps nested in
+// quoted `(structure)` / `(caps)` fields.
+bool ValidStructureName(const std::string& name) {
+  if (name.empty() || !g_ascii_isalpha(name[0])) return false;
+  for (char c : name) {
+    if (!g_ascii_isalnum(c) && std::string("/-_.:+").find(c) == std::string::npos) return false;
+  }
+  return true;
+}
+
+bool StructureTextNamesValid(const std::string& text, bool caps, int depth = 0) {
+  if (depth > 8) return false;
+  // Split into structures on ';' outside quotes, and collect nested quoted texts.
+  size_t start = 0;
+  bool quoted = false;
+  for (size_t i = 0; i <= text.size(); i++) {
+    const char c = i < text.size() ? text[i] : ';';
+    if (c == '\\' && quoted) {
+      i++;
+      continue;
+    }
+    if (c == '"') {
+      // A quoted value typed as a structure or caps is parsed as text of its own.
+      if (!quoted) {
+        const std::string before = text.substr(0, i);
+        for (const char* type : {"(structure)", "(GstStructure)", "(caps)", "(GstCaps)"}) {
+          const size_t length = strlen(type);
+          if (before.size() >= length && before.compare(before.size() - length, length, type) == 0) {
+            size_t end = i + 1;
+            std::string inner;
+            while (end < text.size() && text[end] != '"') {
+              if (text[end] == '\\' && end + 1 < text.size()) end++;
+              inner += text[end++];
+            }
+            const bool nestedCaps = type[1] == 'c' || type[4] == 'C';
+            if (!StructureTextNamesValid(inner, nestedCaps, depth + 1)) return false;
+          }
+        }
+      }
+      quoted = !quoted;
+      continue;
+    }
+    if (c == ';' && !quoted) {
+      std::string structure = text.substr(start, i - start);
+      start = i + 1;
+      const size_t first = structure.find_first_not_of(" \t\r\n");
+      if (first == std::string::npos) continue;  // empty: the parser reports it
+      std::string name = structure.substr(first, structure.find_first_of(", \t\r\n(", first) - first);
+      if (caps && (name == "ANY" || name == "EMPTY" || name == "NONE")) continue;
+      if (!ValidStructureName(name)) return false;
+    }
+  }
+  return true;
+}
+
+// How deep JS objects may nest inside a structure. The conversion recurses (and
+// so do GStreamer's own copy, serialize and free of nested structures); a bound
+// keeps a hostile or cyclic object from overflowing the stack.
+constexpr size_t kMaxStructureDepth = 32;
+
+// The objects being converted, outermost first: to find cycles and bound depth.
+using Ancestors = std::vector<Napi::Object>;
+
+void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& ancestors);
+
 // A plain JS object -> GstStructure with fields typed by their JS type.
-GstStructure* ObjectToStructure(const Napi::Object& object, const char* what) {
+GstStructure* ObjectToStructure(const Napi::Object& object, const char* what, Ancestors& ancestors) {
+  for (const Napi::Object& ancestor : ancestors) {
+    if (ancestor.StrictEquals(object)) throw Napi::TypeError::New(object.Env(), std::string(what) + ": the object is cyclic (it contains itself)");
+  }
+  if (ancestors.size() >= kMaxStructureDepth)
+    throw Napi::TypeError::New(object.Env(), std::string(what) + ": objects nested deeper than " + std::to_string(kMaxStructureDepth) + " levels");
+  ancestors.push_back(object);
+  struct Pop {
+    Ancestors& stack;
+    ~Pop() { stack.pop_back(); }
+  } pop{ancestors};
   GstStructure* structure = gst_structure_new_empty("structure");
   Napi::Array keys = object.GetPropertyNames();
   for (uint32_t i = 0; i < keys.Length(); i++) {
@@ -133,7 +213,7 @@ GstStructure* ObjectToStructure(const Napi::Object& object, const char* what) {
       throw Napi::TypeError::New(object.Env(), std::string(what) + "." + key + ": expected a boolean, number, string or object");
     }
     try {
-      JsToGValue(field, &value, what);
+      ConvertJs(field, &value, what, ancestors);
     } catch (...) {
       g_value_unset(&value);
       gst_structure_free(structure);
@@ -189,6 +269,13 @@ Napi::Value GValueToJs(Napi::Env env, const GValue* value) {
 }
 
 void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
+  Ancestors ancestors;
+  ConvertJs(js, out, what, ancestors);
+}
+
+namespace {
+
+void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& ancestors) {
   Napi::Env env = js.Env();
   const GType type = G_VALUE_TYPE(out);
   switch (G_TYPE_FUNDAMENTAL(type)) {
@@ -225,6 +312,10 @@ void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
       return;
     }
     case G_TYPE_OBJECT: {
+      // A GstObject's parent is set by the bin that adds it; setting the property
+      // makes GLib print a CRITICAL (gst_object_set_parent; found by the fuzzer).
+      if (strcmp(what, "parent") == 0 && type == GST_TYPE_OBJECT)
+        throw Napi::TypeError::New(env, "parent: set by the bin an element is added to, not by set()");
       if (js.IsNull() || js.IsUndefined()) {
         g_value_set_object(out, nullptr);
         return;
@@ -242,17 +333,23 @@ void JsToGValue(const Napi::Value& js, GValue* out, const char* what) {
       gst_value_set_caps(out, nullptr);
       return;
     }
-    GstCaps* caps = gst_caps_from_string(StringArg(js, what).c_str());
+    const std::string text = StringArg(js, what);
+    if (!StructureTextNamesValid(text, true)) throw Napi::TypeError::New(env, std::string(what) + ": not valid caps (a structure name must start with a letter): " + text);
+    GstCaps* caps = gst_caps_from_string(text.c_str());
     if (caps == nullptr) throw Napi::TypeError::New(env, std::string(what) + ": not valid caps: " + js.As<Napi::String>().Utf8Value());
     g_value_take_boxed(out, caps);
     return;
   }
   if (type == GST_TYPE_STRUCTURE && js.IsObject()) {
-    g_value_take_boxed(out, ObjectToStructure(js.As<Napi::Object>(), what));
+    g_value_take_boxed(out, ObjectToStructure(js.As<Napi::Object>(), what, ancestors));
     return;
   }
   // Flags ("a+b"), structures as text, fractions ("30/1") and the rest: GStreamer's own parser.
   std::string text = js.IsString() ? js.As<Napi::String>().Utf8Value() : js.ToString().Utf8Value();
+  if (type == GST_TYPE_STRUCTURE && !StructureTextNamesValid(text, false))
+    throw Napi::TypeError::New(env, std::string(what) + ": cannot convert '" + text + "' to GstStructure (its name must start with a letter)");
   if (!gst_value_deserialize(out, text.c_str()))
     throw Napi::TypeError::New(env, std::string(what) + ": cannot convert '" + text + "' to " + g_type_name(type));
 }
+
+}  // namespace

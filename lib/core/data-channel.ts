@@ -54,6 +54,13 @@ const GSTREAMER_MAX_MESSAGE_SIZE = 65536;
 const WEBRTC_ERROR_INVALID_STATE = 7;
 const WEBRTC_ERROR_TYPE_ERROR = 10;
 
+/**
+ * Received messages of one WebRtcBin's channels, in bytes, that may wait for JS
+ * before its SCTP input is held (flow control: the peer's sending stalls). See
+ * docs/reliability.md for the memory this bounds.
+ */
+export const RECEIVE_QUEUE_BOUND = 4 * 1024 * 1024;
+
 /** How often a pending close() checks whether the SCTP encoder took every queued byte. */
 const DRAIN_POLL_MS = 5;
 /** A pending close() stops waiting for the encoder after this long without progress (a safety net: the byte count is exact). */
@@ -111,6 +118,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     // A remote channel is announced once it is open; a local one starts connecting.
     this.state = this.read('ready-state') === 'open' ? 'open' : 'connecting';
     this.subscription = pipelineHandle(pipeline).subscribe(target, 'data-channel', (event) => this.onNativeEvent(event.type, event.data));
+    if (this.state === 'open') this.limitReceive();
   }
 
   /**
@@ -211,6 +219,8 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
    */
   send(data: string | Buffer | ArrayBuffer | ArrayBufferView): void {
     const payload = toPayload(data);
+    // Its pipeline went away under it (a race with a teardown): the channel is closed.
+    if (this.pipeline.closed) this.markClosed();
     const state = this.readyState;
     if (state !== 'open') throw new InvalidStateError(`data channel "${this.label}" is ${state}, not open`);
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
@@ -270,6 +280,8 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     this.state = 'closed';
     clearTimeout(this.drainTimer);
     this.subscription.dispose();
+    // Its messages still queued are dropped now: give their bytes back to the receive bound.
+    this.delivered(-1);
     this.dispatch('close');
   }
 
@@ -300,6 +312,25 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
       this.drainTimer = setTimeout(check, DRAIN_POLL_MS);
     };
     check();
+  }
+
+  /** Tells the receive bound that JS took `bytes` (-1: forget what this channel still counts). */
+  private delivered(bytes: number): void {
+    if (this.pipeline.closed) return; // the count went with the pipeline
+    try {
+      native.dataChannelDelivered(this.native, bytes);
+    } catch {
+      // The channel is gone, and with it what it counted.
+    }
+  }
+
+  /** Counts this channel's received messages against its WebRtcBin's RECEIVE_QUEUE_BOUND. */
+  private limitReceive(): void {
+    try {
+      native.dataChannelLimitReceive(this.webrtcbin, this.native, RECEIVE_QUEUE_BOUND);
+    } catch {
+      // The channel or webrtcbin is gone: nothing more will be received.
+    }
   }
 
   private enterClosing(): void {
@@ -352,6 +383,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
         this.openDispatched = true;
         this.state = 'open';
         this.refreshId();
+        this.limitReceive();
         if (this.closeRequested) this.closeWhenDrained();
         else this.dispatch('open');
         break;
@@ -359,7 +391,12 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
         this.enterClosing();
         break;
       case 'message':
-        this.dispatch('message', data?.data as string | Buffer);
+        try {
+          this.dispatch('message', data?.data as string | Buffer);
+        } finally {
+          // After the listeners ran: a slow listener is what the bound is for.
+          if (typeof data?.size === 'number' && data.size > 0) this.delivered(data.size);
+        }
         break;
       case 'buffered-amount-low':
         // webrtcbin drains on its own thread while JS keeps sending, so by now the

@@ -159,6 +159,10 @@ export interface Addon {
   dataChannelBytesSent(webrtcbin: NativeObject, streamId: number): number;
   /** Teardown only: makes sends waiting in the webrtcbin's SCTP encoder give up. */
   dataChannelUnblock(webrtcbin: NativeObject): void;
+  /** Flow control of received messages: hold the webrtcbin's SCTP input while more than `boundBytes` of its channels' messages wait for JS. */
+  dataChannelLimitReceive(webrtcbin: NativeObject, channel: NativeObject, boundBytes: number): void;
+  /** JS took a received message of `bytes` (the message event's `size`); -1: the channel closed, forget what it still counts. */
+  dataChannelDelivered(channel: NativeObject, bytes: number): void;
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;

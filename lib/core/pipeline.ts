@@ -1,5 +1,6 @@
 import { Element } from './element.js';
 import { GstError, InvalidStateError } from './errors.js';
+import { checkBranchDescription, checkLaunchDescription } from './launch-guard.js';
 import { withInstallHint } from './missing-dependency.js';
 import type { BusEvent, NativeObject, ProblemData, StateChangeResult, StateName } from './native.js';
 import { PipelineHandle, registerPipelineHandle } from './pipeline-handle.js';
@@ -69,6 +70,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
     super();
     if (description !== undefined && typeof description !== 'string') throw new TypeError('Pipeline description must be a string');
     if (description?.trim() === '') throw new TypeError('the pipeline description is empty (omit it for an empty pipeline)');
+    if (description !== undefined) checkLaunchDescription(description); // GStreamer 1.22's parser can crash (launch-guard.ts)
     try {
       this.handle = new PipelineHandle(
         description ?? null,
@@ -163,6 +165,7 @@ export class Pipeline extends SafeEmitter<PipelineEvents> {
   add(description: string): Element {
     this.assertOpen();
     if (typeof description !== 'string') throw new TypeError('description must be a string');
+    checkBranchDescription(description); // GStreamer 1.22's parser can print a CRITICAL (launch-guard.ts)
     let bin: NativeObject;
     try {
       bin = this.handle.native.addBin(description);

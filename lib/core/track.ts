@@ -1,6 +1,7 @@
 import { branchesOf, ignoreOutcome } from './branch.js';
 import { Element } from './element.js';
 import { InvalidStateError } from './errors.js';
+import { checkBranchDescription } from './launch-guard.js';
 import { withInstallHint } from './missing-dependency.js';
 import type { NativeObject } from './native.js';
 import type { Pipeline } from './pipeline.js';
@@ -75,6 +76,7 @@ export class Track {
     this.pipeline.assertOpen();
     if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
     const branches = branchesOf(this.pipeline);
+    checkBranchDescription(description); // GStreamer 1.22's parser can print a CRITICAL (launch-guard.ts)
     let bin: NativeObject;
     try {
       bin = branches.addBin(description);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 
 import { branchesOf, ignoreOutcome } from './branch.js';
 import { transceiverCaps } from './codecs.js';
+import { checkDataChannelId } from './data-channel-guard.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
@@ -13,6 +14,7 @@ import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-hand
 import { receiveCapsFor } from './receive-feedback.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
+import { NegotiationGuard } from './sdp-guard.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
@@ -148,6 +150,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** webrtcbin asked for negotiation and nobody has been told yet (see announceNegotiation). */
   private negotiationWanted = false;
   private readonly capsWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Refuses what would hit a webrtcbin 1.22 assertion (lib/core/sdp-guard.ts). */
+  private readonly guard = new NegotiationGuard();
   private states!: Record<StateProperty, string>;
   /** The operations chain: the tail of the operations queued so far, and how many have not finished. */
   private chainTail: Promise<void> = Promise.resolve();
@@ -440,6 +444,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.assertOpen();
     if (typeof label !== 'string') throw new TypeError('a data channel label must be a string');
     const options = dataChannelOptions(init);
+    checkDataChannelId(this.element.native, options.id);
     const { channel, target } = this.native.createDataChannel(label, options);
     this.announceNegotiationSoon();
     return this.trackChannel(new DataChannel(this.pipeline, channel, target, this.element.native, 'local'));
@@ -492,9 +497,10 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (this.signaling === 'have-remote-offer' || this.signaling === 'have-local-pranswer') {
       throw new InvalidStateError(`createOffer is not allowed in signaling state ${this.signaling}`);
     }
+    this.guard.checkCreateOffer(this.signaling, this.channels.size > 0);
     await this.sinkCapsReady();
     this.enableVideoNack();
-    return descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id)), 'offer');
+    return this.guard.created(descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id)), 'offer'));
   }
 
   private async makeAnswer(): Promise<SessionDescription> {
@@ -502,9 +508,10 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       throw new InvalidStateError(`createAnswer needs a remote offer (signaling state is ${this.signaling})`);
     }
     // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
+    this.guard.checkCreateAnswer(this.signaling);
     await this.sinkCapsReady();
     this.enableVideoNack();
-    return descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer');
+    return this.guard.created(descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer'));
   }
 
   /** Applies an offer, answer or pranswer to webrtcbin, then updates the W3C state and tells listeners. */
@@ -513,6 +520,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (!ALLOWED[side][type].includes(this.signaling)) {
       throw new InvalidStateError(`a ${side} ${type} cannot be set in signaling state ${this.signaling}`);
     }
+    if (side === 'local') this.guard.checkLocal({ type, sdp: description.sdp });
+    else this.guard.checkRemote({ type, sdp: description.sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null), () => this.localDescription);
     if (side === 'local' && type === 'offer' && this.currentRemote !== null) {
       // A re-offer reaches webrtcbin with its answer, so that it can still be rolled
       // back (webrtcbin 1.22 has no rollback). Its transports exist already, so

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { TokenBucket } from './rate-limit.js';
-import { presentedToken, rejectUpgrade, sameSecret } from './upgrade.js';
+import { clientAddress, presentedToken, rejectUpgrade, sameSecret } from './upgrade.js';
 import { GstExamplesRouter, isGstExamplesHello, type GstExamplesSession } from './gst-examples-protocol.js';
 import {
   PROTOCOL_VERSION,
@@ -54,6 +54,23 @@ export interface SignallingServerOptions {
   maxBufferedBytes?: number;
   /** A connection must send its first message within this time. 0 disables. Default 10 s. */
   helloTimeoutMs?: number;
+  /**
+   * Most simultaneous connections from one client address; further upgrades from
+   * it get HTTP 429, so one address cannot take all of `maxPeers`. Default 200.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Most connections from one client address that are idle: not yet registered,
+   * or registered and in no session. Further upgrades from it get HTTP 429.
+   * Default 100.
+   */
+  maxIdlePeersPerAddress?: number;
+  /**
+   * Take the client's address from `X-Forwarded-For` (the last entry, the one
+   * the proxy in front of this server added). Only behind a proxy you run: a
+   * client can send that header itself. Default false: the socket's address.
+   */
+  trustForwardedFor?: boolean;
 }
 
 export interface ListeningAddress {
@@ -155,6 +172,12 @@ function rawToString(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
+function positiveLimit(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
 function formatHost(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
@@ -168,6 +191,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   private readonly maxSessionsPerPeer: number;
   private readonly maxBufferedBytes: number;
   private readonly helloTimeoutMs: number;
+  private readonly maxConnectionsPerAddress: number;
+  private readonly maxIdlePeersPerAddress: number;
+  /** Open connections by client address, for the per-address limits. */
+  private readonly connectionsByAddress = new Map<string, Set<Connection>>();
   private readonly wss: WebSocketServer;
   private readonly gst: GstExamplesRouter;
 
@@ -197,6 +224,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     this.maxSessionsPerPeer = options.maxSessionsPerPeer ?? 16;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     this.helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
+    this.maxConnectionsPerAddress = positiveLimit(options.maxConnectionsPerAddress, 200, 'maxConnectionsPerAddress');
+    this.maxIdlePeersPerAddress = positiveLimit(options.maxIdlePeersPerAddress, 100, 'maxIdlePeersPerAddress');
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -303,9 +332,21 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     }
     if (this.closing) return rejectUpgrade(socket, 503);
     if (!this.isAuthorized(req)) return rejectUpgrade(socket, 401);
+    const address = clientAddress(req, this.options.trustForwardedFor === true);
+    if (this.overAddressLimits(address)) return rejectUpgrade(socket, 429);
     if (this.connections.size >= this.maxPeers) return rejectUpgrade(socket, 503);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, address));
   };
+
+  /** Whether one more connection from `address` would pass a per-address limit. */
+  private overAddressLimits(address: string | undefined): boolean {
+    const fromAddress = address === undefined ? undefined : this.connectionsByAddress.get(address);
+    if (fromAddress === undefined) return false;
+    if (fromAddress.size >= this.maxConnectionsPerAddress) return true;
+    let idle = 0;
+    for (const conn of fromAddress) if (conn.mode === 'pending' || (conn.mode === 'json' && conn.sessions.size === 0)) idle++;
+    return idle >= this.maxIdlePeersPerAddress;
+  }
 
   private isAuthorized(req: http.IncomingMessage): boolean {
     const expected = this.options.token;
@@ -322,10 +363,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
 
   // ---- connection lifecycle ----
 
-  private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
+  private onConnection(ws: WebSocket, address: string | undefined): void {
     const conn: Connection = {
       ws,
-      remoteAddress: req.socket.remoteAddress,
+      remoteAddress: address,
       bucket: this.rateLimit ? new TokenBucket(this.rateLimit.messages, this.rateLimit.perSeconds) : undefined,
       sessions: new Set(),
       id: '',
@@ -334,6 +375,11 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       alive: true,
     };
     this.connections.add(conn);
+    if (address !== undefined) {
+      const fromAddress = this.connectionsByAddress.get(address) ?? new Set<Connection>();
+      fromAddress.add(conn);
+      this.connectionsByAddress.set(address, fromAddress);
+    }
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
     ws.on('pong', () => {
       conn.alive = true;
@@ -357,6 +403,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     clearTimeout(conn.helloTimer);
     clearTimeout(conn.killTimer);
     this.connections.delete(conn);
+    const fromAddress = conn.remoteAddress === undefined ? undefined : this.connectionsByAddress.get(conn.remoteAddress);
+    fromAddress?.delete(conn);
+    if (fromAddress?.size === 0) this.connectionsByAddress.delete(conn.remoteAddress as string);
     if (conn.mode === 'pending') return;
     const reason = conn.dropReason ?? 'disconnected';
     this.peersById.delete(conn.id);

@@ -19,6 +19,20 @@ export function presentedToken(req: IncomingMessage): string | undefined {
   return query === undefined ? undefined : (new URLSearchParams(query).get('token') ?? undefined);
 }
 
+/**
+ * The client's address: the socket's, or with `trustForwardedFor` the last entry
+ * of X-Forwarded-For (the one the proxy in front of us appended; earlier entries
+ * are whatever the client claimed).
+ */
+export function clientAddress(req: IncomingMessage, trustForwardedFor: boolean): string | undefined {
+  if (trustForwardedFor) {
+    const header = req.headers['x-forwarded-for'];
+    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    if (forwarded.length > 0) return forwarded[forwarded.length - 1];
+  }
+  return req.socket.remoteAddress;
+}
+
 /** Answers an upgrade request with an HTTP error and closes the socket. */
 export function rejectUpgrade(socket: Duplex, status: number): void {
   const text = `${STATUS_CODES[status] ?? 'Error'}\n`;

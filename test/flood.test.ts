@@ -1,0 +1,45 @@
+// Flow control of received data channel messages: a peer that sends faster than
+// a (deliberately slow) JS listener reads must not grow our memory with the
+// flood. The receiver runs in a child process of its own (the sender in
+// another), so its RSS is its own; see test/fixtures/fuzz/flood-receiver.cjs.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** Documented in docs/reliability.md: RSS growth of a receiver, whatever the flood's size. */
+const RSS_GROWTH_BOUND_MIB = 40;
+
+interface FloodResult {
+  received: number;
+  inOrder: boolean;
+  baselineMiB: number;
+  peakMiB: number;
+}
+
+function flood(mebibytes: number, msPerMessage: number, timeoutMs: number): Promise<FloodResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'fuzz', 'flood-receiver.cjs'), String(mebibytes), String(msPerMessage)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the flood did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`the receiver exited with ${code ?? signal}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as FloodResult);
+    });
+  });
+}
+
+describe('data channel flood into a slow listener', () => {
+  it('64 MiB at full speed: every byte arrives in order, and RSS grows by less than the documented bound', async () => {
+    const result = await flood(64, 8, 90_000);
+    expect(result.received).toBe(64 * 1024 * 1024);
+    expect(result.inOrder).toBe(true);
+    expect(result.peakMiB - result.baselineMiB).toBeLessThan(RSS_GROWTH_BOUND_MIB);
+  }, 100_000);
+});
