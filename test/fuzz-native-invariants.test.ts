@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const LIBRARY = join(__dirname, '..', 'dist', 'cjs', 'index.js');
+const PIPELINE_HANDLE = join(__dirname, '..', 'dist', 'cjs', 'core', 'pipeline-handle.js');
 
 function runScript(source: string, timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -31,15 +32,17 @@ describe('native invariants', () => {
   it('isolateFlow() again on a pad that data flows through returns the same target and frees nothing in use', async () => {
     const run = await runScript(`
       const { Pipeline } = require(${JSON.stringify(LIBRARY)});
+      const { nativePipeline } = require(${JSON.stringify(PIPELINE_HANDLE)});
       (async () => {
         const pipeline = new Pipeline('videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=200/1 ! tee name=t allow-not-linked=true');
         const branch = pipeline.add('queue ! fakesink name=sink sync=false signal-handoffs=true');
-        const pad = pipeline.native.getPad(branch.native, 'sink');
-        const targets = [pipeline.native.isolateFlow(pad)];
+        const native = nativePipeline(pipeline);
+        const pad = native.getPad(branch.native, 'sink');
+        const targets = [native.isolateFlow(pad)];
         pipeline.link(pipeline.getElement('t'), branch);
         await pipeline.play();
         for (let i = 0; i < 200; i++) {
-          targets.push(pipeline.native.isolateFlow(pad)); // while buffers pass through the guard
+          targets.push(native.isolateFlow(pad)); // while buffers pass through the guard
           await new Promise((resolve) => setImmediate(resolve));
         }
         const frames = pipeline.getElement('sink').get('last-sample') !== null;
