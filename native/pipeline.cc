@@ -197,6 +197,7 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::AcceptsCurrentCaps>("acceptsCurrentCaps", kMethod),
                                                InstanceMethod<&NativePipeline::Unlink>("unlink", kMethod),
                                                InstanceMethod<&NativePipeline::SyncState>("syncState", kMethod),
+                                               InstanceMethod<&NativePipeline::RestartElement>("restartElement", kMethod),
                                                InstanceMethod<&NativePipeline::BlockPad>("blockPad", kMethod),
                                                InstanceMethod<&NativePipeline::UnblockPad>("unblockPad", kMethod),
                                                InstanceMethod<&NativePipeline::SendEos>("sendEos", kMethod),
@@ -499,6 +500,20 @@ Napi::Value NativePipeline::SyncState(const Napi::CallbackInfo& info) {
     gst_element_set_locked_state(self, FALSE);
     if (gst_element_sync_state_with_parent(self)) return OperationResult{};
     return OperationResult{"", NewGError(ErrorCode::StateChangeFailed, std::string("cannot start ") + GST_OBJECT_NAME(self))};
+  });
+}
+
+// restartElement(element) -> operation id. Stops it to READY and starts it with
+// its parent again, on the control thread: a source whose task paused (say, a
+// buffer it pushed came back flushing) runs again, from fresh sticky events.
+Napi::Value NativePipeline::RestartElement(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  SharedObject element = Share(ElementArg(info[0], "element"));
+  return Queue(info.Env(), [element] {
+    GstElement* self = GST_ELEMENT(element.get());
+    gst_element_set_state(self, GST_STATE_READY);
+    if (gst_element_sync_state_with_parent(self)) return OperationResult{};
+    return OperationResult{"", NewGError(ErrorCode::StateChangeFailed, std::string("cannot restart ") + GST_OBJECT_NAME(self))};
   });
 }
 

@@ -57,6 +57,7 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   Napi::Value AcceptsCurrentCaps(const Napi::CallbackInfo& info);
   void Unlink(const Napi::CallbackInfo& info);
   Napi::Value SyncState(const Napi::CallbackInfo& info);
+  Napi::Value RestartElement(const Napi::CallbackInfo& info);
   void BlockPad(const Napi::CallbackInfo& info);
   Napi::Value UnblockPad(const Napi::CallbackInfo& info);
   Napi::Value SendEos(const Napi::CallbackInfo& info);

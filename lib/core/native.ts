@@ -85,6 +85,8 @@ export interface NativePipeline {
   unlink(srcPad: NativeObject, sinkPad: NativeObject): void;
   /** Operation id: starts the element at its parent's state; `done.error` if it cannot. */
   syncState(element: NativeObject): number;
+  /** Stops the element to READY and starts it with its parent again (control thread). */
+  restartElement(element: NativeObject): number;
   /** Holds the data flowing through a src pad until unblockPad(). */
   blockPad(pad: NativeObject): void;
   /** Operation id: lets a held-back incoming track flow. */

@@ -663,6 +663,13 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     pipeline.syncState(element);
     this.isolateInputs();
+    // A buffer the old element held (webrtcbin blocks its inputs until negotiated)
+    // may have come back flushing and paused the branch's source: start each
+    // branch afresh, so its media reaches the new element with its caps.
+    for (const link of links) {
+      const branch = link.peer.get('parent') as NativeObject | null;
+      if (branch !== null) pipeline.restartElement(branch);
+    }
     for (const link of links) pipeline.unblockPad(link.peer);
   }
 
