@@ -1,6 +1,5 @@
 // The JS thread never waits on GStreamer: state changes and teardown run on the
 // pipeline's native control thread while the event loop keeps turning.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,6 +9,7 @@ import { branchesOf } from '../lib/core/branch.js';
 import { native } from '../lib/core/native.js';
 import { Pipeline } from '../lib/index.js';
 import { rendered } from './support/media.js';
+import { type NodeRun, runNode } from './support/node-child.js';
 import { nextEvent, until } from './support/wait.js';
 
 // identity sleeps in the streaming thread for every buffer: stopping the
@@ -144,20 +144,6 @@ describe('control thread', () => {
 const STUCK_NOTE = /^(gst-webrtc-node: 1 pipeline\(s\) did not stop within \d+ ms; exiting without them\n)?$/;
 
 /** Runs a fixture in a child process; resolves when it exits on its own, rejects (and kills it) if it has not after 40 s. */
-function runFixture(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures', name)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 40_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runFixture(name: string): Promise<NodeRun> {
+  return runNode([join(__dirname, 'fixtures', name)], name, 40_000);
 }

@@ -2,9 +2,10 @@
 // a (deliberately slow) JS listener reads must not grow our memory with the
 // flood. The receiver runs in a child process of its own (the sender in
 // another), so its RSS is its own; see test/fixtures/fuzz/flood-receiver.cjs.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+import { runNode } from './support/node-child.js';
 
 /** Documented in docs/reliability.md: RSS growth of a receiver, whatever the flood's size. */
 const RSS_GROWTH_BOUND_MIB = 40;
@@ -16,23 +17,11 @@ interface FloodResult {
   peakMiB: number;
 }
 
-function flood(mebibytes: number, msPerMessage: number, timeoutMs: number): Promise<FloodResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'fuzz', 'flood-receiver.cjs'), String(mebibytes), String(msPerMessage)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the flood did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`the receiver exited with ${code ?? signal}\nstdout: ${stdout}\nstderr: ${stderr}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as FloodResult);
-    });
-  });
+async function flood(mebibytes: number, msPerMessage: number, timeoutMs: number): Promise<FloodResult> {
+  const receiver = join(__dirname, 'fixtures', 'fuzz', 'flood-receiver.cjs');
+  const run = await runNode([receiver, String(mebibytes), String(msPerMessage)], 'the flood', timeoutMs);
+  if (run.code !== 0) throw new Error(`the receiver exited with ${run.code ?? run.signal}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as FloodResult;
 }
 
 describe('data channel flood into a slow listener', () => {

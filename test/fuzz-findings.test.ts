@@ -1,17 +1,17 @@
 // Every input the fuzzer (npm run fuzz) found that crashed, hung or made GLib
 // print a CRITICAL is kept in test/fixtures/fuzz/findings/ and replayed here,
 // each in a child process (scripts/fuzz/worker.cjs, the fuzzer's own replayer).
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { type NodeRun, runNode } from './support/node-child.js';
+
 const FINDINGS = join(__dirname, 'fixtures', 'fuzz', 'findings');
 
-function replay(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // The worker takes an array of cases.
-    const child = spawn(process.execPath, ['-e', `
+function replay(file: string): Promise<NodeRun> {
+  // The worker takes an array of cases.
+  const script = `
       const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuzz-finding-'));
       const file = path.join(dir, 'cases.json');
@@ -19,20 +19,8 @@ function replay(file: string): Promise<{ code: number | null; signal: NodeJS.Sig
       process.argv[2] = file;
       process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
       require(${JSON.stringify(join(__dirname, '..', 'scripts', 'fuzz', 'worker.cjs'))});
-    `], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GST_DEBUG: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`replaying ${file} hung\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 25_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+    `;
+  return runNode(['-e', script], `replaying ${file}`, 25_000, { ...process.env, GST_DEBUG: '0' });
 }
 
 describe('fuzzer findings stay fixed', () => {

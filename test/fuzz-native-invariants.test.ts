@@ -3,29 +3,16 @@
 // fuzz-regressions, received-message bounds are flood.test.ts). Each scenario
 // runs in its own child process, so a use-after-free that crashes fails the
 // test, not the runner.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+import { type NodeRun, runNode } from './support/node-child.js';
 
 const LIBRARY = join(__dirname, '..', 'dist', 'cjs', 'index.js');
 const PIPELINE_HANDLE = join(__dirname, '..', 'dist', 'cjs', 'core', 'pipeline-handle.js');
 
-function runScript(source: string, timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hung\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+function runScript(source: string, timeoutMs = 20_000): Promise<NodeRun> {
+  return runNode(['-e', source], 'the script', timeoutMs);
 }
 
 describe('native invariants', () => {

@@ -3,9 +3,10 @@
 // built package in dist/): an abort or a hang fails the test here instead of
 // killing the runner. Each must end in a typed error that says what was wrong,
 // with the object still usable afterwards.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+import { runNode } from './support/node-child.js';
 
 interface CaseRun {
   code: number | null;
@@ -20,28 +21,15 @@ interface ErrorSummary {
 }
 
 /** Runs one case; a child still running after `timeoutMs` is killed and counted as a hang. */
-function runCase(name: string, timeoutMs = 25_000): Promise<CaseRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'fuzz', 'regression-case.cjs'), name], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`case ${name} hung (killed after ${timeoutMs} ms)\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      let result: Record<string, unknown> = {};
-      try {
-        result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-      } catch {
-        // left empty: the assertions on code and signal say what happened
-      }
-      resolve({ code, signal, result, stderr });
-    });
-  });
+async function runCase(name: string, timeoutMs = 25_000): Promise<CaseRun> {
+  const run = await runNode([join(__dirname, 'fixtures', 'fuzz', 'regression-case.cjs'), name], `case ${name}`, timeoutMs);
+  let result: Record<string, unknown> = {};
+  try {
+    result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  } catch {
+    // left empty: the assertions on code and signal say what happened
+  }
+  return { code: run.code, signal: run.signal, result, stderr: run.stderr };
 }
 
 async function expectCleanRun(name: string): Promise<Record<string, unknown>> {

@@ -1,37 +1,16 @@
 // Process lifetime, worker_threads and leaks. Each scenario runs in a child
 // process (a crash or a hang must not take the test runner with it) using the
 // built package in dist/, as a user would.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { startNode } from './support/cli.js';
+import { type NodeRun, runNode } from './support/node-child.js';
 import { until } from './support/wait.js';
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a fixture; resolves when it exits, rejects if it has not exited after `timeoutMs` (then kills it). */
-function runFixture(name: string, args: string[] = [], timeoutMs = 25_000, nodeFlags: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, join(__dirname, 'fixtures', name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+function runFixture(name: string, args: string[] = [], timeoutMs = 25_000, nodeFlags: string[] = []): Promise<NodeRun> {
+  return runNode([...nodeFlags, join(__dirname, 'fixtures', name), ...args], name, timeoutMs);
 }
 
 describe('process lifetime', () => {
