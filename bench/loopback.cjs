@@ -15,7 +15,7 @@
 // takes at the start of the figure so that every run uses the same build.
 const dist = process.env.GST_WEBRTC_NODE_DIST ?? require('node:path').join(__dirname, '../dist/cjs');
 const { PeerConnector, Pipeline, WebRtcBin } = require(`${dist}/index.js`);
-const { native } = require(`${dist}/native.js`);
+const { native } = require(`${dist}/core/native.js`);
 
 const start = process.hrtime.bigint();
 const msSinceStart = (ns) => (ns === undefined ? -1 : Math.round(Number(ns - start) / 1e6));
