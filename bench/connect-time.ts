@@ -114,6 +114,8 @@ function statsRow(measure: string, values: number[], extra: Row = {}): Row {
     p95: round(percentile(values, 95), 1),
     min: round(Math.min(...values), 1),
     max: round(Math.max(...values), 1),
+    cold: null,
+    vsWarm: null,
     ...extra,
   };
 }
