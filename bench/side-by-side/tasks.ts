@@ -125,10 +125,19 @@ async function transfer(ends: ChannelEnds, total: number): Promise<{ seconds: nu
   return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, longestGapMs };
 }
 
-/** RSS and threads that connected, idle data channel pairs add to a process that has already made and closed one. */
+/**
+ * RSS and threads of the process's first connected pair (libraries, plugins, certificates and thread pools
+ * loaded for it included), then what each further connected, idle data channel pair adds.
+ */
 async function idle(stack: Stack, quick: boolean): Promise<TaskResult> {
   const { idlePairs, idleSettleMs } = settings(quick);
-  await (await stack.connect('data')).close();
+  gc();
+  const start = usage();
+  const first = await stack.connect('data');
+  await sleep(idleSettleMs);
+  gc();
+  const withFirst = usage();
+  await first.close();
   await sleep(idleSettleMs);
   gc();
   const before = usage();
@@ -138,7 +147,12 @@ async function idle(stack: Stack, quick: boolean): Promise<TaskResult> {
     await sleep(idleSettleMs);
     gc();
     const after = usage();
-    return { rssPerPairMiB: (after.rssBytes - before.rssBytes) / MiB / idlePairs, threadsPerPair: (after.threads - before.threads) / idlePairs };
+    return {
+      firstPairRssMiB: (withFirst.rssBytes - start.rssBytes) / MiB,
+      firstPairThreads: withFirst.threads - start.threads,
+      rssPerPairMiB: (after.rssBytes - before.rssBytes) / MiB / idlePairs,
+      threadsPerPair: (after.threads - before.threads) / idlePairs,
+    };
   } finally {
     for (const pair of pairs) await pair.close();
   }
