@@ -67,6 +67,7 @@ interface Metric {
 const METRICS: Metric[] = [
   { label: 'Data channel: connected p50 (ms)', task: 'connect', key: 'dataP50', digits: 1, better: 'lower' },
   { label: 'Data channel: connected p95 (ms)', task: 'connect', key: 'dataP95', digits: 1, better: 'lower' },
+  { label: 'Data channel: ICE connected p50 (ms)', task: 'connect', key: 'dataIceP50', digits: 1, better: 'lower' },
   { label: 'Video: connected p50 (ms)', task: 'connect', key: 'videoP50', digits: 1, better: 'lower' },
   { label: `${BURST_PAIRS} pairs at once: all connected (ms)`, task: 'burst', key: 'allConnectedMs', digits: 0, better: 'lower' },
   { label: `${BURST_PAIRS} pairs at once: event-loop delay p50 (ms)`, task: 'burst', key: 'delayP50Ms', digits: 2, better: 'lower' },
@@ -153,7 +154,9 @@ export async function sideBySide({ quick, log }: FigureOptions): Promise<Figure>
       `STUN or TURN server, except that werift always queries one while gathering, so it gets a STUN responder on 127.0.0.1. ` +
       `Host candidates are the machine's own addresses, so all traffic stays on this machine. ` +
       `Connected: ${connections} connections one after another after one left out (the first in the process), from creating the two ` +
-      `peers to both reporting connectionState "connected"; "data" carries one data channel (both ends open before the pair is ` +
+      `peers to both reporting connectionState "connected" (ICE and DTLS up; the "ICE connected" row stops at both ` +
+      `reporting iceConnectionState "connected" or "completed", before DTLS where the stack reports it so; webrtcbin 1.22 leaves its ` +
+      `ice-connection-state at "new", so this library has none); "data" carries one data channel (both ends open before the pair is ` +
       `closed), "video" one send-only video stream (this library sends a live VP8 test pattern; the others negotiate a VP8 track ` +
       `without frames). ${BURST_PAIRS} pairs at once: after one pair made and closed, ${BURST_PAIRS} data channel pairs started in ` +
       `consecutive event-loop turns, timed until all are connected, under perf_hooks.monitorEventLoopDelay (sampling every ` +

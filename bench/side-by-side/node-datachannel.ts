@@ -10,6 +10,12 @@ type Channel = ReturnType<Peer['createDataChannel']>;
 
 let pairs = 0;
 
+function iceUpState(peer: Peer): Promise<void> {
+  const done = deferred();
+  peer.onIceStateChange((state) => (state === 'connected' || state === 'completed') && done.resolve());
+  return done.promise;
+}
+
 function connectedState(peer: Peer): Promise<void> {
   const done = deferred();
   peer.onStateChange((state) => state === 'connected' && done.resolve());
@@ -22,6 +28,7 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
   const a = new ndc.PeerConnection(`a${id}`, { iceServers: [] });
   const b = new ndc.PeerConnection(`b${id}`, { iceServers: [] });
   const connected = Promise.all([connectedState(a), connectedState(b)]);
+  const iceAt = Promise.all([iceUpState(a), iceUpState(b)]).then(() => performance.now());
   // Each side takes candidates only once its remote description is set.
   const gates = new Map<Peer, CandidateGate<[string, string]>>();
   for (const [self, other] of [[a, b], [b, a]] as const) {
@@ -45,7 +52,7 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
       a.addTrack(video);
       a.setLocalDescription();
       await withTimeout(connected, 'both peers connected');
-      return { connectedMs: performance.now() - started, close };
+      return { connectedMs: performance.now() - started, iceConnectedMs: (await withTimeout(iceAt, 'both ICE states connected', 5000)) - started, close };
     }
     const announced = deferred<Channel>();
     b.onDataChannel(announced.resolve);
@@ -67,6 +74,7 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
     });
     return {
       connectedMs,
+      iceConnectedMs: (await withTimeout(iceAt, 'both ICE states connected', 5000)) - started,
       channel: {
         send: (message) => sender.sendMessageBinary(message),
         bufferedAmount: () => sender.bufferedAmount(),

@@ -21,6 +21,8 @@ export interface ChannelEnds {
 export interface ConnectedPair {
   /** Milliseconds from creating the two peers to both reporting their connection `connected`. */
   connectedMs: number;
+  /** Milliseconds from creating the two peers to both reporting ICE `connected` (or `completed`): before DTLS. */
+  iceConnectedMs: number;
   /** The channel, open on both sides; only for a `data` connection. */
   channel?: ChannelEnds;
   close(): void | Promise<void>;
@@ -51,6 +53,11 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = 20_000): 
     promise.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
   ]);
+}
+
+/** Whether an ICE connection state means a working pair was found. */
+export function iceUp(state: string): boolean {
+  return state === 'connected' || state === 'completed';
 }
 
 /** A promise with its resolve function, for events. */

@@ -46,13 +46,16 @@ async function connect(stack: Stack, quick: boolean): Promise<TaskResult> {
   for (const kind of stack.hasVideo ? (['data', 'video'] as const) : (['data'] as const)) {
     await (await stack.connect(kind)).close();
     const samples: number[] = [];
+    const iceSamples: number[] = [];
     for (let i = 0; i < connections; i++) {
       const pair = await stack.connect(kind);
       samples.push(pair.connectedMs);
+      iceSamples.push(pair.iceConnectedMs);
       await pair.close();
     }
     result[`${kind}P50`] = median(samples);
     result[`${kind}P95`] = percentile(samples, 95);
+    result[`${kind}IceP50`] = median(iceSamples);
   }
   return result;
 }

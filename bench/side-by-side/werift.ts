@@ -4,7 +4,7 @@ import { RTCPeerConnection, type RTCDataChannel, type RTCIceCandidate } from 'we
 import { startLoopbackStunServer, type LoopbackStunServer } from '../../test/support/werift.js';
 import { CandidateGate } from '../support/candidate-gate.js';
 import { packageVersion } from './package-version.js';
-import { deferred, type ConnectedPair, type ConnectionKind, type Stack, withTimeout } from './stack.js';
+import { deferred, iceUp, type ConnectedPair, type ConnectionKind, type Stack, withTimeout } from './stack.js';
 
 function connectedState(peer: RTCPeerConnection): Promise<void> {
   const done = deferred();
@@ -30,6 +30,13 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
   const a = new RTCPeerConnection({ iceServers });
   const b = new RTCPeerConnection({ iceServers });
   const connected = Promise.all([connectedState(a), connectedState(b)]);
+  const iceAt = Promise.all(
+    [a, b].map((peer) => {
+      const done = deferred();
+      peer.iceConnectionStateChange.subscribe((state) => iceUp(state) && done.resolve());
+      return done.promise;
+    }),
+  ).then(() => performance.now());
   const errors: unknown[] = [];
   const gates = new Map<RTCPeerConnection, CandidateGate<RTCIceCandidate>>();
   for (const [self, other] of [[a, b], [b, a]] as const) {
@@ -54,13 +61,15 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
     gates.get(a)!.open();
     await withTimeout(connected, `both peers connected${errors.length > 0 ? ` (${String(errors[0])})` : ''}`);
     const connectedMs = performance.now() - started;
-    if (sender === undefined) return { connectedMs, close };
+    const iceConnectedMs = (await withTimeout(iceAt, 'both ICE states connected', 5000)) - started;
+    if (sender === undefined) return { connectedMs, iceConnectedMs, close };
     const receiver = await withTimeout(announced.promise, 'onDataChannel');
     for (const channel of [sender, receiver]) {
       if (channel.readyState !== 'open') await withTimeout(new Promise((resolve) => channel.stateChanged.subscribe((state) => state === 'open' && resolve(undefined))), 'the channel to open');
     }
     return {
       connectedMs,
+      iceConnectedMs,
       channel: {
         send: (message) => sender.send(message),
         bufferedAmount: () => sender.bufferedAmount,

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 
 import { CandidateGate } from '../support/candidate-gate.js';
 import { packageVersion } from './package-version.js';
-import { deferred, type ConnectedPair, type ConnectionKind, type Stack, withTimeout } from './stack.js';
+import { deferred, iceUp, type ConnectedPair, type ConnectionKind, type Stack, withTimeout } from './stack.js';
 
 // The package's own types lean on the DOM library, which this project does not compile with: the part used here.
 interface Candidate {
@@ -27,6 +27,7 @@ interface Channel {
 }
 interface Peer {
   connectionState: string;
+  iceConnectionState: string;
   createDataChannel(label: string): Channel;
   addTrack(track: unknown): unknown;
   createOffer(): Promise<Description>;
@@ -55,6 +56,13 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
   const a = new wrtc.RTCPeerConnection({ iceServers: [] });
   const b = new wrtc.RTCPeerConnection({ iceServers: [] });
   const connected = Promise.all([connectedState(a), connectedState(b)]);
+  const iceAt = Promise.all(
+    [a, b].map((peer) => {
+      const done = deferred();
+      peer.addEventListener('iceconnectionstatechange', () => iceUp(peer.iceConnectionState) && done.resolve());
+      return done.promise;
+    }),
+  ).then(() => performance.now());
   const errors: unknown[] = [];
   const gates = new Map<Peer, CandidateGate<Candidate>>();
   for (const [self, other] of [[a, b], [b, a]] as const) {
@@ -85,7 +93,8 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
     gates.get(a)!.open();
     await withTimeout(connected, `both peers connected${errors.length > 0 ? ` (${String(errors[0])})` : ''}`);
     const connectedMs = performance.now() - started;
-    if (sender === undefined) return { connectedMs, close };
+    const iceConnectedMs = (await withTimeout(iceAt, 'both ICE states connected', 5000)) - started;
+    if (sender === undefined) return { connectedMs, iceConnectedMs, close };
     const receiver = await withTimeout(announced.promise, 'the datachannel event');
     channels.push(receiver);
     receiver.binaryType = 'arraybuffer';
@@ -94,6 +103,7 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
     }
     return {
       connectedMs,
+      iceConnectedMs,
       channel: {
         send: (message) => sender.send(message),
         bufferedAmount: () => sender.bufferedAmount,
