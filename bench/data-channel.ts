@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import ndc from 'node-datachannel';
 
 import { type DataChannel, gstreamerVersion, PeerConnector, WebRtcBin } from '../lib/index.js';
+import { CandidateGate } from './support/candidate-gate.js';
 
 const MiB = 1024 * 1024;
 /** Every message carries this much: the most a GStreamer 1.22 data channel message can. */
@@ -163,10 +164,16 @@ async function openWebRtcBinPair(): Promise<ChannelEnds> {
 async function openNodeDatachannelPair(): Promise<ChannelEnds> {
   const a = new ndc.PeerConnection('bench-a', { iceServers: [] });
   const b = new ndc.PeerConnection('bench-b', { iceServers: [] });
-  a.onLocalDescription((sdp, type) => b.setRemoteDescription(sdp, type));
-  b.onLocalDescription((sdp, type) => a.setRemoteDescription(sdp, type));
-  a.onLocalCandidate((candidate, mid) => b.addRemoteCandidate(candidate, mid));
-  b.onLocalCandidate((candidate, mid) => a.addRemoteCandidate(candidate, mid));
+  // Each side takes candidates only once its remote description is set (see CandidateGate).
+  const gates = new Map<typeof a, CandidateGate<[string, string]>>();
+  for (const [self, other] of [[a, b], [b, a]] as const) {
+    gates.set(other, new CandidateGate(([candidate, mid]) => other.addRemoteCandidate(candidate, mid)));
+    self.onLocalDescription((sdp, type) => {
+      other.setRemoteDescription(sdp, type);
+      gates.get(other)!.open();
+    });
+    self.onLocalCandidate((candidate, mid) => gates.get(other)!.candidate([candidate, mid]));
+  }
   const announced = new Promise<ReturnType<typeof a.createDataChannel>>((resolve) => b.onDataChannel(resolve));
   const sender = a.createDataChannel('bench');
   const close = () => {

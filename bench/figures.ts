@@ -1,4 +1,4 @@
-// The six figures, in the order the issue lists them; each runs in a process of its own (run-figure.ts).
+// The figures, in the order the issue lists them; each runs in a process of its own (run-figure.ts).
 import type { Figure, FigureOptions } from './support/figure.js';
 
 export interface FigureEntry {
@@ -54,5 +54,11 @@ export const FIGURES: FigureEntry[] = [
     number: 6,
     load: async () => (await import('./data-channel-figure.js')).dataChannel,
     timeoutSeconds: { quick: 60, full: 180 },
+  },
+  {
+    name: 'side-by-side',
+    number: 7,
+    load: async () => (await import('./side-by-side.js')).sideBySide,
+    timeoutSeconds: { quick: 300, full: 900 },
   },
 ];

@@ -23,6 +23,12 @@ async function main(): Promise<number> {
     process.stderr.write(`usage: run-figure.ts --figure=${FIGURES.map((f) => f.name).join('|')} --result=FILE [--quick]\n`);
     return 2;
   }
+  // An exception thrown from a native callback (another stack's, in the comparison figures) is not the
+  // figure's promise rejecting: say which figure it killed, in the line run.ts quotes as the reason.
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`figure ${entry.number} (${entry.name}) failed: uncaught ${error.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
   try {
     const started = performance.now();
     if (entry.nativeCallStats !== false) enableNativeCallStats({ threadUsage });

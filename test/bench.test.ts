@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..');
-const FIGURES = ['binding-overhead', 'connect-time', 'latency', 'fan-out-scale', 'event-loop', 'data-channel'];
-/** A bound on the quick run (about a minute on two shared cores), not a performance expectation. */
-const RUN_TIMEOUT_MS = 240_000;
+const FIGURES = ['binding-overhead', 'connect-time', 'latency', 'fan-out-scale', 'event-loop', 'data-channel', 'side-by-side'];
+/** A bound on the quick run (about four minutes on two shared cores), not a performance expectation. */
+const RUN_TIMEOUT_MS = 480_000;
 
 type Cell = number | string | boolean | null;
 interface Figure {
@@ -127,7 +127,7 @@ describe('npm run bench -- --quick', () => {
 
   it('figures 2 to 5 report their measured quantities', () => {
     const connect = report.figures['connect-time'];
-    expect(connect.rows.map((row) => row.measure)).toEqual(['Offer/answer done', 'Both peers connected', 'First decoded frame']);
+    expect(connect.rows.slice(0, 3).map((row) => row.measure)).toEqual(['Offer/answer done', 'Both peers connected', 'First decoded frame']);
     for (const row of connect.rows) expect(row.p50 as number).toBeLessThanOrEqual(row.p95 as number);
 
     const latency = report.figures.latency;
