@@ -1,5 +1,5 @@
 // ICE servers in HTTP Link headers (RFC 9725 section 4.6):
-//   Link: <turn:turn.example.net?transport=udp>; rel="ice-server"; username="user"; credential="pass"; credential-type="password"
+//   Link: <turn:turn.example.invalid?transport=udp>; rel="ice-server"; username="user"; credential="pass"; credential-type="password"
 import type { IceServer } from '../core/types.js';
 
 /** One link of a Link header: its target and its parameters (names in lower case). */
