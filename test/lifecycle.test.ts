@@ -67,8 +67,9 @@ describe('leaks', () => {
     const run = await runFixture('leak-cycles.cjs', ['10'], 60_000, ['--expose-gc']);
     expect(run.code).toBe(0);
     const { baseline, after } = JSON.parse(run.stdout) as Record<'baseline' | 'after', { fds: number; threads: number; rss: number }>;
-    expect(after.fds).toBe(baseline.fds);
-    expect(after.threads).toBe(baseline.threads);
+    // No more than at the baseline (GLib's pools may also have let idle threads go since).
+    expect(after.fds).toBeLessThanOrEqual(baseline.fds);
+    expect(after.threads).toBeLessThanOrEqual(baseline.threads);
     // 10 cycles of 2 peers each: a leaked peer costs megabytes (buffers, codecs, DTLS state).
     expect(after.rss - baseline.rss).toBeLessThan(20 * 1024 * 1024);
   });
