@@ -697,13 +697,19 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private prepareReceivers(sdp: string): void {
     const transceivers = this.native.getTransceivers();
     const mids = new Set(transceivers.map((transceiver) => transceiver.get('mid') as string | null).filter((mid) => mid !== null));
-    let unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).length;
+    // Counted by kind: a receiver made for a section that an unassociated
+    // transceiver of the same kind will take gives webrtcbin 1.22 two
+    // candidates, and its set-remote-description and create-answer then pick
+    // different ones; the one left with a mid and no transport crashes webrtcbin
+    // at the next ICE state change (test/fixtures/fuzz/findings/sdp-recvonly-beside-own-audio.json).
+    const unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).map((transceiver) => transceiver.get('kind') as string);
     for (const media of parseSdp(sdp).media) {
       if (isRejected(media) || (media.mid !== undefined && mids.has(String(media.mid)))) continue;
       const caps = receiveCapsFor(media);
       if (caps === null) continue;
-      if (unassociated > 0) {
-        unassociated--;
+      const taker = unassociated.findIndex((kind) => kind === media.type || kind === 'unknown');
+      if (taker >= 0) {
+        unassociated.splice(taker, 1);
         continue;
       }
       const transceiver = this.native.addTransceiver('recvonly', caps);
