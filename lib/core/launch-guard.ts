@@ -8,10 +8,13 @@
 // gst_resolve_reference) and the process dies with SIGSEGV. A plain C program
 // crashes the same way.
 //
-// A description of that shape (a link from a reference) is first parsed with an
-// `identity` in front: the result is then never NULL, so that parse fails
-// cleanly if any element fails, and only a description whose every element can
-// be made reaches the real parse. Branches (`pipeline.add()`, `track.link()`,
+// A description with a name reference is first parsed with an `identity` in
+// front: the result is then never NULL, so that parse fails cleanly if any
+// element fails, and only a description whose every element can be made reaches
+// the real parse. (A reference that is not a link's source crashes nothing, but
+// when an element fails the result can be the one element left, not a bin, and a
+// caps filter linking it to itself by reference has no bin to go in:
+// `a name=t ! video/x-raw ! t. b bad=1`, a CRITICAL found by the fuzzer.) Branches (`pipeline.add()`, `track.link()`,
 // `addTrack()`) are safe without this: gst_parse_bin_from_description() wraps
 // them in `bin.( ... )`, and a bin is always made.
 // Also refused before parsing, for pipelines and branches alike, as they make
@@ -30,20 +33,18 @@ import { GstError } from './errors.js';
 import { withInstallHint } from './missing-dependency.js';
 import { native } from './native.js';
 
-/**
- * A link whose source is a name reference: `name.` or `name.pad` (optionally
- * `,pad`...) before `!`. Conservative: a token with `=` is a property and cannot
- * be a reference; anything else with a dot before a link counts (a false match
- * only costs a trial parse).
- */
-const REFERENCE_SOURCED_LINK = /(?:^|[\s(])[^\s!:=()]*\.[^\s!:=()]*\s*[!:]/;
 
 /** A name no description uses, for the trial parse's extra element. */
 const TRIAL_ELEMENT = 'identity name=gst_webrtc_node_launch_guard';
 
-/** Whether `description` has the shape that can crash gst_parse_launch() (see above). */
-export function hasReferenceSourcedLink(description: string): boolean {
-  return REFERENCE_SOURCED_LINK.test(description);
+/**
+ * Whether `description` names an element by reference (`name.` or `name.pad`),
+ * the shape that can crash gst_parse_launch() (see above). Conservative: a token
+ * with `=` is a property or a caps field, and factory names have no dot, so any
+ * other token with a dot counts (a false match only costs a trial parse).
+ */
+export function hasReference(description: string): boolean {
+  return tokens(description).some((token) => token.includes('.') && !token.includes('=') && !token.startsWith('"'));
 }
 
 /**
@@ -53,7 +54,7 @@ export function hasReferenceSourcedLink(description: string): boolean {
  */
 export function checkLaunchDescription(description: string): void {
   checkBranchDescription(description);
-  if (hasReferenceSourcedLink(description)) {
+  if (hasReference(description)) {
     let trial;
     try {
       trial = new native.NativePipeline(`${TRIAL_ELEMENT} ${description}`, () => undefined);
