@@ -14,7 +14,8 @@
         "native/webrtcbin.cc",
         "native/data_channel.cc",
         "native/warm_up.cc",
-        "native/bin_elements.cc"
+        "native/bin_elements.cc",
+        "native/keyframe_requests.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -10,6 +10,7 @@
 
 #include "addon.h"
 #include "bin_elements.h"
+#include "keyframe_requests.h"
 #include "data_channel.h"
 #include "gst_error.h"
 #include "object.h"
@@ -81,6 +82,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitDataChannel(env, exports);
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
+  InitKeyframeRequests(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));
