@@ -41,7 +41,7 @@ async function lossyCall(keyframeRequestInterval?: number | null): Promise<{ sen
 
 describe('keyframe requests from a receiver', () => {
   it('requests keyframes on loss: frames keep being decoded, and requests stay within the rate limit', async () => {
-    const { receiver, video } = await lossyCall();
+    const { sender, receiver, video } = await lossyCall();
     const started = Date.now();
     // The decoder discards what follows a loss until a keyframe arrives: 600 frames
     // (20 s at 30 fps, some 15 losses) are only decoded if keyframes keep coming.
@@ -55,6 +55,11 @@ describe('keyframe requests from a receiver', () => {
     // At most one request per 500 ms (the first at any time).
     expect(requests.sent).toBeLessThanOrEqual(Math.floor(elapsed / 500) + 1);
     expect(inbound?.pliCount as number).toBeLessThanOrEqual(requests.sent);
+    // W3C names on both sides: what the receiver sent, what the sender received.
+    for (const name of ['packetsReceived', 'packetsLost', 'jitter', 'nackCount', 'pliCount', 'firCount']) expect(typeof inbound?.[name], name).toBe('number');
+    const outbound = Object.values(await sender.getStats()).find((stats) => stats.type === 'outbound-rtp' && Number(stats.packetsSent) > 0);
+    expect(outbound?.pliCount as number, "the sender's outbound-rtp counts the PLIs").toBeGreaterThan(0);
+    expect(outbound?.nackCount as number, 'NACKs were sent for the lost packets').toBeGreaterThan(0);
   }, 90_000);
 
   it('keeps to a longer interval: requests beyond it are suppressed, never sent', async () => {
