@@ -1,6 +1,7 @@
 // What Chromium learns from a WebRtcBin it sends its camera to: an estimate of
 // the link built from our transport-cc feedback, and round-trip times from our
-// receiver reports, every 0.5 to 1.5 s (rtcp-timing.ts). With GStreamer's
+// receiver reports, every 0.5 to 1.5 s (rtcp-timing.ts), with an estimate above
+// 1 Mbit/s on loopback. With GStreamer's
 // defaults Chromium had no round-trip time for the first 5 to 8 s: reports were
 // 2.5 to 7.5 s apart, so at most 4 could arrive in the 8 s waited for 5 here.
 // And the WebRtcBin's own stats name what it asked for with W3C's names.
@@ -82,8 +83,11 @@ describe('RTCP a WebRtcBin sends to a browser that sends', () => {
 
       await until(async () => (await senderView(page)).bytesSent > 0, 'Chromium sends', 20_000);
       await until(async () => (await senderView(page)).roundTripTimeMeasurements >= 5, 'five round-trip times from our receiver reports', 8_000, 200);
+      // Chromium probes the link at the start and needs prompt feedback to use the
+      // result: with GStreamer's timing its estimate stayed near 0.3 Mbit/s for 8 s
+      // in one of two runs under load (docs/receiving.md); here it is above 1 Mbit/s.
+      await until(async () => ((await senderView(page)).availableOutgoingBitrate ?? 0) >= 1_000_000, 'an estimate above 1 Mbit/s from our transport-cc feedback', 10_000, 200);
       const view = await senderView(page);
-      expect(view.availableOutgoingBitrate, 'an estimate from our transport-cc feedback').toBeGreaterThan(0);
       await until(() => rendered(receiver.pipeline, 'frames') >= 30, 'frames decoded', 20_000);
 
       // Our inbound-rtp has what a browser's has, by the same names.

@@ -5,9 +5,11 @@
 // - transport-cc feedback is queued at each frame's last packet and goes out as
 //   "early" RTCP, but RFC 4585 allows one early packet per regular interval,
 //   and that interval comes from an RTCP bandwidth of 5% of the media rate
-//   (at least 64 kbit/s): a third of a second while a stream starts, and up to
-//   a third of all feedback held back later (measured on loopback: p90 121 ms,
-//   max 309 ms, 75 of 222 requests refused in 10 s; docs/receiving.md);
+//   (at least 64 kbit/s): feedback waited 140 to 180 ms (median) in a stream's
+//   first 3 s, and a quarter of the requests to send it were refused
+//   (measured on loopback from Chromium, docs/receiving.md). Chromium probes
+//   the link in those first seconds; with late feedback its estimate stayed
+//   near 0.3 Mbit/s for 8 s in one of two runs;
 // - regular receiver reports, which give the sender its round-trip time and
 //   loss fraction, are 2.5 to 7.5 s apart (rtcp-min-interval 5 s): Chromium
 //   had no round-trip time from us for the first 5 to 8 s of a call.
