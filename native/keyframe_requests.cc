@@ -16,6 +16,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cmath>
 
 #include "args.h"
 #include "keyframe_requests.h"
@@ -25,7 +26,7 @@ namespace {
 
 struct Limit {
   GstClockTime minInterval;
-  GstClockTime last = GST_CLOCK_TIME_NONE;  // only the streaming thread that pushes upstream events touches it
+  GstClockTime last = GST_CLOCK_TIME_NONE;  // under lock
   GMutex lock;
   std::atomic<uint64_t> forwarded{0};
   std::atomic<uint64_t> dropped{0};
@@ -58,10 +59,11 @@ GstPadProbeReturn OnUpstreamEvent(GstPad*, GstPadProbeInfo* info, gpointer data)
 
 Napi::Value LimitKeyframeRequests(const Napi::CallbackInfo& info) {
   ObjectRef pad = PadArg(info[0], "pad");
-  if (!info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 0)
-    throw Napi::TypeError::New(info.Env(), "minIntervalMs: expected a number of milliseconds, 0 or more");
+  const double ms = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+  if (!std::isfinite(ms) || ms < 0 || ms > 1e12)
+    throw Napi::TypeError::New(info.Env(), "minIntervalMs: expected a number of milliseconds, 0 to 10^12");
   if (g_object_get_data(pad.get(), kQuark) != nullptr) return info.Env().Undefined();  // once per pad
-  auto* limit = new Limit(static_cast<GstClockTime>(info[1].As<Napi::Number>().DoubleValue() * GST_MSECOND));
+  auto* limit = new Limit(static_cast<GstClockTime>(ms * GST_MSECOND));
   // The pad owns the limit: freed with the pad, after its probe is gone.
   g_object_set_data_full(pad.get(), kQuark, limit, [](gpointer data) { delete static_cast<Limit*>(data); });
   gst_pad_add_probe(GST_PAD(pad.get()), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, OnUpstreamEvent, limit, nullptr);

@@ -27,11 +27,11 @@ export interface KeyframeRequestCounts {
   suppressed: number;
 }
 
-/** Checks a `keyframeRequestInterval` option: milliseconds, 0 or more, or null for none. */
+/** Checks a `keyframeRequestInterval` option: milliseconds (0 to 10^12), or null for none. */
 export function checkKeyframeRequestInterval(interval: unknown): asserts interval is number | null | undefined {
   if (interval === undefined || interval === null) return;
-  if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-    throw new TypeError('keyframeRequestInterval must be a number of milliseconds, 0 or more, or null');
+  if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0 || interval > 1e12) {
+    throw new TypeError('keyframeRequestInterval must be a number of milliseconds (0 to 10^12) or null');
   }
 }
 
