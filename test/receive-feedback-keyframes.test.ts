@@ -41,8 +41,8 @@ async function lossyCall(keyframeRequestInterval?: number | null): Promise<{ sen
 
 describe('keyframe requests from a receiver', () => {
   it('requests keyframes on loss: frames keep being decoded, and requests stay within the rate limit', async () => {
+    const started = Date.now(); // before any request can be made
     const { sender, receiver, video } = await lossyCall();
-    const started = Date.now();
     // The decoder discards what follows a loss until a keyframe arrives: 600 frames
     // (20 s at 30 fps, some 15 losses) are only decoded if keyframes keep coming.
     await until(() => rendered(receiver.pipeline, 'frames') >= 600, '600 frames decoded through the losses', 60_000);
@@ -63,8 +63,8 @@ describe('keyframe requests from a receiver', () => {
   }, 90_000);
 
   it('keeps to a longer interval: requests beyond it are suppressed, never sent', async () => {
-    const { receiver, video } = await lossyCall(2000);
     const started = Date.now();
+    const { receiver, video } = await lossyCall(2000);
     await until(() => (video()?.keyframeRequests?.suppressed ?? 0) > 0 && rendered(receiver.pipeline, 'frames') >= 300, 'a request suppressed and 300 frames decoded', 60_000);
     const elapsed = Date.now() - started;
     const requests = video()!.keyframeRequests!;
