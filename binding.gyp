@@ -13,7 +13,9 @@
         "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
-        "native/warm_up.cc"
+        "native/warm_up.cc",
+        "native/bin_elements.cc",
+        "native/keyframe_requests.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

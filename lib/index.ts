@@ -2,6 +2,7 @@ export { Pipeline, type PipelineEvents, type PipelineState } from './core/pipeli
 export { WebRtcBin, type WebRtcBinEvents, type WebRtcBinOptions } from './core/webrtcbin.js';
 export { Element } from './core/element.js';
 export { Track } from './core/track.js';
+export { DEFAULT_KEYFRAME_REQUEST_INTERVAL, type KeyframeRequestCounts } from './core/keyframe-requests.js';
 export { RtpTransceiver } from './core/transceiver.js';
 export { DataChannel, type DataChannelEvents, type DataChannelInit, type DataChannelState } from './core/data-channel.js';
 export { GstError, InvalidStateError, MissingDependencyError, OperationError, type GstErrorDetails } from './core/errors.js';

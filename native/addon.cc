@@ -9,6 +9,8 @@
 #include <mutex>
 
 #include "addon.h"
+#include "bin_elements.h"
+#include "keyframe_requests.h"
 #include "data_channel.h"
 #include "gst_error.h"
 #include "object.h"
@@ -79,6 +81,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   NativeWebRtcBin::Init(env, exports);
   InitDataChannel(env, exports);
   InitWarmUp(env, exports);
+  InitBinElements(env, exports);
+  InitKeyframeRequests(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

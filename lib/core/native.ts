@@ -168,6 +168,12 @@ export interface Addon {
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;
+  /** Every element inside a bin, at any depth (native/bin_elements.cc). */
+  binElements(bin: NativeObject): NativeObject[];
+  /** Lets upstream keyframe requests through a src pad at most once per interval (native/keyframe_requests.cc). */
+  limitKeyframeRequests(pad: NativeObject, minIntervalMs: number): void;
+  /** What limitKeyframeRequests() let through and dropped on a pad; null without a limit. */
+  keyframeRequestCounts(pad: NativeObject): { forwarded: number; dropped: number } | null;
   /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */
   controlThreads(): number;
   /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */

@@ -1,6 +1,7 @@
 import { branchesOf, ignoreOutcome } from './branch.js';
 import { Element } from './element.js';
 import { InvalidStateError } from './errors.js';
+import { checkKeyframeRequestInterval, DEFAULT_KEYFRAME_REQUEST_INTERVAL, keyframeRequestCounts, type KeyframeRequestCounts, requestKeyframesOnLoss } from './keyframe-requests.js';
 import { checkBranchDescription } from './launch-guard.js';
 import { withInstallHint } from './missing-dependency.js';
 import type { NativeObject } from './native.js';
@@ -63,15 +64,19 @@ export class Track {
    *   EOS once it was ended), webrtcbin sees OK, so a failing branch cannot stop
    *   the peer's other media (webrtcbin would otherwise stop the whole
    *   connection). Its errors still reach the pipeline's `error` event.
+   * @param options.keyframeRequestInterval video: the shortest time between two
+   *   keyframe requests (PLI/FIR) the branch sends when it loses sync, in
+   *   milliseconds; default 500; null sends none (docs/receiving.md).
    * @throws GstError when the description does not parse or does not fit the track's caps.
    *
    * Linking is checked now; the branch then starts, and the media flows, on the
    * pipeline's native thread. A branch that cannot start is removed and
    * reported as the pipeline's `error` event.
    */
-  link(description: string, options: { downstream?: Element; isolate?: boolean } = {}): Element {
+  link(description: string, options: { downstream?: Element; isolate?: boolean; keyframeRequestInterval?: number | null } = {}): Element {
     if (typeof description !== 'string') throw new TypeError('description must be a string');
-    const { downstream, isolate = true } = options;
+    const { downstream, isolate = true, keyframeRequestInterval = DEFAULT_KEYFRAME_REQUEST_INTERVAL } = options;
+    checkKeyframeRequestInterval(keyframeRequestInterval);
     if (downstream !== undefined && !(downstream instanceof Element)) throw new TypeError('downstream must be an Element');
     this.pipeline.assertOpen();
     if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
@@ -88,6 +93,7 @@ export class Track {
       if (downstream !== undefined) branches.link(bin, downstream.native);
       // The pipeline's own error event reports the branch's errors; its flow return is contained.
       if (isolate) branches.isolateFlow(branches.pad(bin, 'sink')!, () => undefined);
+      if (this.kind === 'video' && keyframeRequestInterval !== null) requestKeyframesOnLoss(this.pad, bin, keyframeRequestInterval);
     } catch (error) {
       ignoreOutcome(branches.remove(bin));
       throw error;
@@ -97,6 +103,11 @@ export class Track {
     ignoreOutcome(branches.unblock(this.pad));
     this.linkedBin = new Element(bin, this.pipeline);
     return this.linkedBin;
+  }
+
+  /** Keyframe requests the linked branch sent and suppressed (link()'s `keyframeRequestInterval`); null without them. */
+  get keyframeRequests(): KeyframeRequestCounts | null {
+    return this.linkedBin === null || this.pipeline.closed ? null : keyframeRequestCounts(this.pad);
   }
 
   /** Consumes the track's media without using it. */

@@ -12,6 +12,7 @@ import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
 import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
 import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-handle.js';
 import { receiveCapsFor } from './receive-feedback.js';
+import { tuneRtcpTiming } from './rtcp-timing.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
 import { NegotiationGuard } from './sdp-guard.js';
@@ -575,6 +576,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.updateMids();
     // webrtcbin connects its inputs (and their clocksync) once a description is applied.
     this.unpaceLiveInputs();
+    tuneRtcpTiming(this.pipeline, this.element.native); // webrtcbin has made its RTP sessions by now
     if (this.signaling !== previous) this.dispatch('signalingstatechange', this.signaling);
   }
 
