@@ -48,3 +48,4 @@ export type { BitrateChange, BitrateChangeReason } from './media/congestion/band
 export type { CongestionControlOptions } from './media/congestion/options.js';
 export { RATE_CONTROLLED_ENCODERS } from './media/congestion/encoder-bitrate.js';
 export { transportCcCaps } from './media/congestion/transport-cc-caps.js';
+export { KeyframeLimiter, type KeyframeLimiterEvents } from './media/keyframe-limiter.js';
