@@ -118,8 +118,8 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
         if (this.isClosed) return;
         const sample = this.reader.read(report, performance.now());
         const change = this.estimator.update(sample);
-        this.dispatch('sample', sample, this.estimator.bitrate);
         if (change !== null) this.apply(change);
+        this.dispatch('sample', sample, this.estimator.bitrate);
       },
       () => {
         this.polling = false; // closed meanwhile, or a get-stats that failed once: the next poll tries again
