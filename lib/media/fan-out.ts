@@ -323,6 +323,17 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     return counts;
   }
 
+  /**
+   * Keyframe requests that reached the video encode(s) (viewers joining, their
+   * PLI/FIR, requestKeyFrame()): `passed` went on to an encoder (including the
+   * one asked for at the end of an interval on behalf of held ones), `held`
+   * arrived less than `keyframeRequestInterval` after one had passed.
+   */
+  get keyframeRequests(): { passed: number; held: number } {
+    const limiters = this.feeds.flatMap((feed) => feed.layers.map((layer) => layer.limiter)).filter((limiter) => limiter !== null);
+    return { passed: limiters.reduce((total, l) => total + l.passed, 0), held: limiters.reduce((total, l) => total + l.held, 0) };
+  }
+
   /** Elements in the pipeline, at any depth: after viewers leave it returns to what it was before they joined. */
   get elementCount(): number {
     this.assertOpen();
