@@ -642,6 +642,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     if (this.isClosed) return Promise.resolve(); // close() takes everything down at once
     viewer.removal = this.teardown(viewer).then(() => {
       this.viewerMap.delete(viewer.webrtcbin);
+      // The weakest viewer may have left: the one encode may now go up.
+      if (this.control !== null && this.control.layers.length === 0) this.followWeakestViewer({ bitrate: 0, reason: 'increase' });
       if (!this.isClosed) this.dispatch('viewerremoved', viewer.webrtcbin, reason);
     });
     return viewer.removal;
