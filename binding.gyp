@@ -11,6 +11,7 @@
         "native/object.cc",
         "native/pipeline.cc",
         "native/pipeline_branches.cc",
+        "native/keyframe_limiter.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
         "native/warm_up.cc",

@@ -44,3 +44,9 @@ export { redactUrl, RtspBridge, RtspError, type RtspBridgeEvents, type RtspBridg
 export { WebRtcRecorder, type RecorderState, type RecordingResult, type RecordingStopReason, type WebRtcRecorderEvents, type WebRtcRecorderOptions } from './media/recorder.js';
 export { ViewerSessions, type ViewerSessionsEvents, type ViewerSessionsOptions, type ViewerSource, type ViewerStatus } from './media/viewer-sessions.js';
 export * from './http/index.js';
+export { CongestionController, type CongestionControllerEvents, type CongestionControllerOptions } from './media/congestion/congestion-controller.js';
+export type { BitrateChange, BitrateChangeReason } from './media/congestion/bandwidth-estimator.js';
+export type { CongestionControlOptions } from './media/congestion/options.js';
+export { RATE_CONTROLLED_ENCODERS } from './media/congestion/encoder-bitrate.js';
+export { transportCcCaps } from './media/congestion/transport-cc-caps.js';
+export { KeyframeLimiter, type KeyframeLimiterEvents } from './media/keyframe-limiter.js';

@@ -213,6 +213,8 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::WatchEos>("watchEos", kMethod),
                                                InstanceMethod<&NativePipeline::SendPadEos>("sendPadEos", kMethod),
                                                InstanceMethod<&NativePipeline::ForceKeyUnit>("forceKeyUnit", kMethod),
+                                               InstanceMethod<&NativePipeline::LimitKeyframeRequests>("limitKeyframeRequests", kMethod),
+                                               InstanceMethod<&NativePipeline::DropUntilKeyframe>("dropUntilKeyframe", kMethod),
                                                InstanceMethod<&NativePipeline::CountElements>("countElements", kMethod),
                                                InstanceMethod<&NativePipeline::IsolateFlow>("isolateFlow", kMethod),
                                                InstanceMethod<&NativePipeline::RemoveGhostPad>("removeGhostPad", kMethod),

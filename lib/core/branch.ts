@@ -139,6 +139,21 @@ export class Branches {
     return this.native.forceKeyUnit(pad);
   }
 
+  /**
+   * Lets keyframe requests travelling upstream through the pad (a receiver's
+   * PLI/FIR, a joining viewer's) pass at most once per `intervalMs`; the others
+   * are dropped. `onRequest` hears of each, passed or not.
+   */
+  limitKeyframeRequests(pad: NativeObject, intervalMs: number, onRequest: (passed: boolean) => void): Disposable {
+    const target = this.native.limitKeyframeRequests(pad, intervalMs);
+    return this.handle.subscribe(target, 'branch', (event) => event.type === 'keyframe-request' && onRequest(event.data.passed));
+  }
+
+  /** Drops what flows through this src pad until the first keyframe; from it on everything passes. */
+  dropUntilKeyframe(pad: NativeObject): void {
+    this.native.dropUntilKeyframe(pad);
+  }
+
   /** Whatever the branch behind this ghost sink pad returns, its feeder sees OK; the first failure is reported, once. */
   isolateFlow(ghostSinkPad: NativeObject, onFailure: (flow: string) => void): Disposable {
     const target = this.native.isolateFlow(ghostSinkPad);

@@ -53,7 +53,11 @@ export type DataChannelEvent =
   | { type: 'message'; data: { data: string | Buffer } };
 
 /** The target of a branch watch (native/pipeline_branches.cc: unlinkWhenIdle, watchEos, isolateFlow). */
-export type BranchEvent = { type: 'unlinked'; data: null } | { type: 'eos'; data: null } | { type: 'flow-error'; data: { flow: string } };
+export type BranchEvent =
+  | { type: 'unlinked'; data: null }
+  | { type: 'eos'; data: null }
+  | { type: 'flow-error'; data: { flow: string } }
+  | { type: 'keyframe-request'; data: { passed: boolean } };
 
 /** Every kind of target, by name, with its events. */
 export interface TargetEvents {
@@ -115,6 +119,10 @@ export interface NativePipeline {
   sendPadEos(pad: NativeObject): boolean;
   /** Asks the encoder upstream of the pad for a keyframe with headers; true if an element took the request. */
   forceKeyUnit(pad: NativeObject): boolean;
+  /** From now on keyframe requests going upstream through the pad pass at most once per interval; each is posted as `keyframe-request` { passed } to the returned target (native/keyframe_limiter.cc). */
+  limitKeyframeRequests(pad: NativeObject, intervalMs: number): number;
+  /** Drops the buffers through this src pad until the first keyframe, which passes with all that follows (native/keyframe_limiter.cc). */
+  dropUntilKeyframe(pad: NativeObject): void;
   /** Elements in the pipeline, at any depth. */
   countElements(): number;
   /** Makes a branch's ghost sink pad return OK whatever the branch does; its first failure is posted as `flow-error` to the returned target. */

@@ -73,6 +73,11 @@ export interface WebRtcBinEvents extends ListenerErrorEvent {
   track: [track: Track];
   /** The peer opened a data channel (`on-data-channel`). */
   datachannel: [channel: DataChannel];
+  /**
+   * The congestion controller of this sender (lib/media/congestion) set a new
+   * target bitrate: `bitrate` in bit/s, `reason` 'delay', 'loss' or 'increase'.
+   */
+  bitratechange: [change: { bitrate: number; reason: 'delay' | 'loss' | 'increase' }];
   /** close() ran. */
   close: [];
 }
@@ -168,6 +173,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** The mids of localDescription's and remoteDescription's m-lines: every candidate needs them. */
   private localMids: (string | null)[] = [];
   private remoteMids: (string | null)[] = [];
+  /** The congestion controller's estimate (bit/s), shown as the candidate pair's availableOutgoingBitrate. */
+  private outgoingBitrate: number | null = null;
 
   /**
    * @internal Wraps an existing element (Pipeline does this). With `options`, it
@@ -392,7 +399,20 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /** Statistics, keyed by id, with W3C type and field names (`get-stats`). Not part of the operations chain. */
   async getStats(): Promise<RtcStatsReport> {
-    return toStatsReport(await this.request('getStats', (id) => this.native.getStats(id)));
+    const report = toStatsReport(await this.request('getStats', (id) => this.native.getStats(id)));
+    if (this.outgoingBitrate !== null) {
+      for (const stats of Object.values(report)) if (stats.type === 'candidate-pair') stats.availableOutgoingBitrate = this.outgoingBitrate;
+    }
+    return report;
+  }
+
+  /**
+   * @internal A congestion controller's new estimate (null: none any more):
+   * kept for getStats() and told to `bitratechange` listeners.
+   */
+  reportOutgoingBitrate(change: { bitrate: number; reason: 'delay' | 'loss' | 'increase' } | null): void {
+    this.outgoingBitrate = change?.bitrate ?? null;
+    if (change !== null && !this.closed) this.dispatch('bitratechange', change);
   }
 
   /**

@@ -16,6 +16,15 @@ import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
 import { RtpTransceiver } from '../core/transceiver.js';
 import type { IceServer, IceTransportPolicy, MediaKind, SessionDescription } from '../core/types.js';
 import { WebRtcBin } from '../core/webrtcbin.js';
+import { parseSdp } from '../core/sdp.js';
+import { TRANSPORT_CC_ID, TRANSPORT_CC_URI } from '../core/receive-feedback.js';
+import type { BitrateChange } from './congestion/bandwidth-estimator.js';
+import { CongestionController } from './congestion/congestion-controller.js';
+import { EncoderBitrate } from './congestion/encoder-bitrate.js';
+import { LayerSelector } from './congestion/layer-selector.js';
+import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './congestion/options.js';
+import { transportCcCaps } from './congestion/transport-cc-caps.js';
+import { KeyframeLimiter } from './keyframe-limiter.js';
 
 /** Raw video to encode once for every viewer (a camera, a test pattern, a decoded file). */
 export interface RawVideoInput extends H264EncoderOptions {
@@ -53,6 +62,33 @@ export interface MediaFanOutOptions {
    * holds up the others. Default 1000.
    */
   maxViewerDelay?: number;
+  /**
+   * Milliseconds between two keyframes the video encoder makes on request:
+   * viewers joining, and their PLI/FIR. Requests in between are answered
+   * together, by one keyframe at the end of the interval (a KeyframeLimiter on
+   * each encode). Default 500.
+   */
+  keyframeRequestInterval?: number;
+  /**
+   * Bitrate that follows each viewer's link (raw video input; see
+   * docs/congestion.md). Each viewer gets a CongestionController fed by its
+   * TWCC feedback and receiver reports. With `layers`, the video is encoded
+   * once per layer and each viewer is sent the best layer its estimate carries
+   * (switched on a keyframe); without, the one encode follows the weakest
+   * viewer, never below `minBitrate`.
+   */
+  congestionControl?: FanOutCongestionControl;
+}
+
+/** Congestion control of a MediaFanOut: the per-viewer limits, and the layers. */
+export interface FanOutCongestionControl extends CongestionControlOptions {
+  /**
+   * Encodes of the video at these bitrates (bit/s), e.g.
+   * `[{ bitrate: 2_500_000 }, { bitrate: 1_000_000 }, { bitrate: 300_000 }]`;
+   * any order (they are sorted best first). Each costs one encoder's CPU.
+   * Without layers (or with one) there is one encode, following the weakest viewer.
+   */
+  layers?: { bitrate: number }[];
 }
 
 /** Options of MediaFanOut.addViewer(). */
@@ -77,14 +113,28 @@ export interface MediaFanOutEvents extends ListenerErrorEvent {
   viewerremoved: [viewer: WebRtcBin, reason: ViewerRemovedReason];
   /** A source reached its end. Viewers stay connected; setSource() can start another one. */
   sourceended: [kind: MediaKind];
+  /** With congestion control and layers: a viewer was switched to another layer (0 is the best), starting at its keyframe. */
+  layerchange: [viewer: WebRtcBin, layer: number];
+  /** With congestion control and no layers: the one video encode's new target bitrate (the weakest viewer's estimate, within the limits). */
+  bitratechange: [change: BitrateChange];
   /** close() ran. */
   close: [];
+}
+
+/** One encode of a feed: its tee, and for video the encoder and its keyframe-request limit. */
+interface Layer {
+  tee: NativeObject;
+  /** Its bitrate with congestion control and layers (bit/s), else null. */
+  bitrate: number | null;
+  encoder: Element | null;
+  limiter: KeyframeLimiter | null;
 }
 
 interface Feed {
   kind: MediaKind;
   codec: SendCodec;
-  tee: NativeObject;
+  /** Best first; one unless video is encoded in layers. */
+  layers: Layer[];
   /** The first element after the source, where setSource() links. */
   input: Element;
   /** The fakesink counting encoded buffers (looked up once: a lookup takes the pipeline's lock). */
@@ -99,6 +149,10 @@ interface ViewerTrack {
   feed: Feed;
   branch: NativeObject;
   teePad: NativeObject | null;
+  /** The layer of the feed it takes. */
+  layer: number;
+  /** A switch to another layer is under way. */
+  switching: boolean;
   /** Target of the branch's flow guard (see NativePipeline.isolateFlow). */
   guard: Disposable;
 }
@@ -107,6 +161,21 @@ interface Viewer {
   webrtcbin: WebRtcBin;
   tracks: ViewerTrack[];
   removal: Promise<void> | null;
+  /** With congestion control: its controller, and with layers which layer its link carries. */
+  control: CongestionController | null;
+  selector: LayerSelector | null;
+  /** When its estimate last fell because of congestion (ms). */
+  congestedAt: number;
+}
+
+/** The congestion control settings of a fan-out, checked. */
+interface FanOutControl {
+  limits: CongestionLimits;
+  /** Layer bitrates, best first; empty: one encode following the weakest viewer. */
+  layers: number[];
+  /** The one encode's bitrate setter (no layers), and its current target. */
+  sharedEncoder: EncoderBitrate | null;
+  sharedTarget: number;
 }
 
 /** How long a tee pad may stay busy before a removal goes ahead anyway. */
@@ -137,6 +206,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   private readonly viewerMap = new Map<WebRtcBin, Viewer>();
   private readonly webrtcOptions: { iceServers?: IceServer[]; iceTransportPolicy?: IceTransportPolicy };
   private readonly maxViewerDelay: number;
+  private readonly control: FanOutControl | null;
   private readonly pendingUnlinks = new Set<() => void>();
   private readonly branches: Branches;
   private nextViewerId = 1;
@@ -160,11 +230,16 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       throw new TypeError(`iceTransportPolicy must be 'all' or 'relay', not ${JSON.stringify(options.iceTransportPolicy)}`);
     }
     this.webrtcOptions = { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy };
+    const keyframeRequestInterval = options.keyframeRequestInterval ?? 500;
+    if (typeof keyframeRequestInterval !== 'number' || !Number.isFinite(keyframeRequestInterval) || keyframeRequestInterval < 0) {
+      throw new TypeError('keyframeRequestInterval must be a non-negative number (milliseconds)');
+    }
+    const control = checkCongestionControl(options.congestionControl, video);
 
     const parts: string[] = [];
     const codecs: Partial<Record<MediaKind, SendCodec>> = {};
     if (video !== undefined) {
-      const { description, codec } = videoCore(video);
+      const { description, codec } = videoCore(video, control);
       parts.push(description);
       codecs.video = codec;
     }
@@ -178,10 +253,22 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     try {
       for (const kind of ['video', 'audio'] as const) {
         if (codecs[kind] === undefined) continue;
+        const layerCount = kind === 'video' && control !== null ? Math.max(1, control.layers.length) : 1;
+        const layers: Layer[] = [];
+        for (let index = 0; index < layerCount; index++) {
+          const tee = this.branches.element(teeName(kind, index))!;
+          layers.push({
+            tee,
+            bitrate: kind === 'video' ? (control?.layers[index] ?? null) : null,
+            encoder: this.pipeline.getElement(`${kind}-encoder-${index}`),
+            // Every request for a keyframe of this encode (joins, PLI/FIR) passes the tee's input.
+            limiter: kind === 'video' ? new KeyframeLimiter(this.pipeline, this.branches.pad(tee, 'sink')!, keyframeRequestInterval) : null,
+          });
+        }
         this.feeds.push({
           kind,
           codec: codecs[kind],
-          tee: this.branches.element(`${kind}-tee`)!,
+          layers,
           input: this.pipeline.getElement(`${kind}-in`)!,
           framesSink: this.pipeline.getElement(`${kind}-frames`)!,
           source: null,
@@ -191,10 +278,16 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       }
       if (video !== undefined) this.setSource('video', 'h264' in video ? video.h264 : video.source);
       if (audio !== undefined) this.setSource('audio', audio.source);
+      if (control !== null && control.layers.length === 0 && video !== undefined) {
+        const encoder = this.feeds.find((feed) => feed.kind === 'video')?.layers[0]?.encoder ?? null;
+        if (encoder !== null) control.sharedEncoder = new EncoderBitrate(this.pipeline, encoder);
+        control.sharedEncoder?.set(control.sharedTarget);
+      }
     } catch (error) {
       this.pipeline.close();
       throw error;
     }
+    this.control = control;
     this.pipeline.on('error', (error) => this.dispatchError('error', error));
     this.pipeline.on('close', () => this.close());
   }
@@ -228,6 +321,17 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       counts[feed.kind] = stats?.rendered ?? 0;
     }
     return counts;
+  }
+
+  /**
+   * Keyframe requests that reached the video encode(s) (viewers joining, their
+   * PLI/FIR, requestKeyFrame()): `passed` went on to an encoder (including the
+   * one asked for at the end of an interval on behalf of held ones), `held`
+   * arrived less than `keyframeRequestInterval` after one had passed.
+   */
+  get keyframeRequests(): { passed: number; held: number } {
+    const limiters = this.feeds.flatMap((feed) => feed.layers.map((layer) => layer.limiter)).filter((limiter) => limiter !== null);
+    return { passed: limiters.reduce((total, l) => total + l.passed, 0), held: limiters.reduce((total, l) => total + l.held, 0) };
   }
 
   /** Elements in the pipeline, at any depth: after viewers leave it returns to what it was before they joined. */
@@ -308,15 +412,21 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       ignoreOutcome(branches.remove(element));
       throw error;
     }
-    const viewer: Viewer = { webrtcbin, tracks: [], removal: null };
+    const control = this.control;
+    const layered = control !== null && control.layers.length > 0;
+    const viewer: Viewer = { webrtcbin, tracks: [], removal: null, control: null, selector: null, congestedAt: -Infinity };
+    if (layered) viewer.selector = new LayerSelector(control.layers, control.limits.startBitrate);
     try {
-      for (const { feed, payloadType, mlineIndex, answerCaps, rtpCapsFix } of plan) {
+      for (const { feed, payloadType, mlineIndex, answerCaps, rtpCapsFix, transportCcId } of plan) {
+        // With congestion control, video packets carry the transport-wide sequence numbers TWCC feedback is about.
+        const transportCc = control !== null && feed.kind === 'video' && transportCcId !== null ? transportCcCaps(transportCcId) : '';
         const branch = branches.addBin(
-          `queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}${rtpCapsFix}`,
+          `queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}${transportCc}${rtpCapsFix}`,
         );
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         const guard = branches.isolateFlow(branches.pad(branch, 'sink')!, (flow) => this.onBranchFailure(viewer, feed.kind, flow));
-        viewer.tracks.push({ feed, branch, teePad: null, guard });
+        const layer = feed.kind === 'video' && viewer.selector !== null ? viewer.selector.layer : 0;
+        viewer.tracks.push({ feed, branch, teePad: null, layer, switching: false, guard });
         // sink_<n> is the transceiver of m-line n: it matches a remote offer's order.
         const sinkPad = branches.requestPad(element, `sink_${mlineIndex}`);
         branches.link(branch, sinkPad);
@@ -329,6 +439,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       throw withInstallHint(error);
     }
     this.viewerMap.set(webrtcbin, viewer);
+    if (control !== null) this.controlViewer(viewer, control);
     // Downstream first: a tee pad may only feed a branch that already plays. The
     // elements start on the pipeline's native thread; the tee feeds them after.
     Promise.all([branches.start(element), ...viewer.tracks.map((track) => branches.start(track.branch))]).then(
@@ -378,7 +489,11 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (const viewer of this.viewerMap.values()) viewer.webrtcbin.close();
+    for (const viewer of this.viewerMap.values()) {
+      viewer.control?.close();
+      viewer.webrtcbin.close();
+    }
+    for (const feed of this.feeds) for (const layer of feed.layers) layer.limiter?.close();
     this.viewerMap.clear();
     this.pipeline.close();
     for (const resolve of [...this.pendingUnlinks]) resolve();
@@ -394,11 +509,19 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Which payload type and m-line each input gets, from the remote offer when there is one. */
   private planTracks(remoteOffer: SessionDescription | undefined) {
     if (remoteOffer === undefined) {
-      return this.feeds.map((feed, index) => ({ feed, payloadType: DEFAULT_PAYLOAD_TYPES[feed.codec], mlineIndex: index, answerCaps: null as string | null, rtpCapsFix: '' }));
+      return this.feeds.map((feed, index) => ({
+        feed,
+        payloadType: DEFAULT_PAYLOAD_TYPES[feed.codec],
+        mlineIndex: index,
+        answerCaps: null as string | null,
+        rtpCapsFix: '',
+        transportCcId: TRANSPORT_CC_ID as number | null,
+      }));
     }
     if (typeof remoteOffer !== 'object' || remoteOffer === null || remoteOffer.type !== 'offer' || typeof remoteOffer.sdp !== 'string') {
       throw new TypeError("remoteOffer must be a session description of type 'offer'");
     }
+    const offeredMedia = parseSdp(remoteOffer.sdp).media;
     return this.feeds.map((feed) => {
       const capability: CodecCapability = { codec: feed.codec, profileLevelId: DEFAULT_PROFILE_LEVEL_ID };
       const match = chooseCodec(remoteOffer.sdp, feed.kind, [capability]);
@@ -420,7 +543,9 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       // so our caps take the offer's profile-level-id and profile (browsers decode
       // every level of a profile they accept).
       const rtpCapsFix = feed.codec === 'H264' ? offeredH264Caps(match.fmtp['profile-level-id']) : '';
-      return { feed, payloadType: match.payloadType, mlineIndex: match.mlineIndex, answerCaps, rtpCapsFix };
+      // TWCC only where the offer has the extension, with the offer's id.
+      const transportCcId = offeredMedia[match.mlineIndex]?.ext?.find((extension) => extension.uri === TRANSPORT_CC_URI)?.value ?? null;
+      return { feed, payloadType: match.payloadType, mlineIndex: match.mlineIndex, answerCaps, rtpCapsFix, transportCcId };
     });
   }
 
@@ -429,7 +554,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     if (viewer.removal !== null || this.isClosed) return;
     try {
       for (const track of viewer.tracks) {
-        track.teePad = this.branches.requestPad(track.feed.tee, 'src_%u');
+        track.teePad = this.branches.requestPad(track.feed.layers[track.layer]!.tee, 'src_%u');
         this.branches.link(track.teePad, track.branch);
       }
     } catch (error) {
@@ -438,6 +563,69 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       return;
     }
     this.requestKeyFrame(viewer.webrtcbin);
+  }
+
+  /**
+   * Starts a viewer's congestion controller. Layers: each estimate picks the
+   * layer (LayerSelector). No layers: the one encode follows the weakest viewer.
+   */
+  private controlViewer(viewer: Viewer, control: FanOutControl): void {
+    // Layers probe by switching up, so the estimate may run ahead of what the viewer gets now.
+    const controller = new CongestionController(viewer.webrtcbin, control.limits, viewer.selector === null);
+    viewer.control = controller;
+    controller.on('bitratechange', (change) => {
+      if (change.reason !== 'increase') viewer.congestedAt = performance.now();
+      if (viewer.selector === null) this.followWeakestViewer(change);
+    });
+    controller.on('sample', (sample, estimate) => {
+      if (viewer.selector === null || viewer.removal !== null) return;
+      const layer = viewer.selector.update(estimate, sample.time - viewer.congestedAt < control.limits.pollInterval, sample.time);
+      const track = viewer.tracks.find((t) => t.feed.kind === 'video');
+      if (track !== undefined && track.layer !== layer) this.switchLayer(viewer, track, layer);
+    });
+  }
+
+  /** No layers: the one encode gets the lowest estimate among the viewers (within the limits). */
+  private followWeakestViewer(change: BitrateChange): void {
+    const control = this.control;
+    if (control === null || this.isClosed) return;
+    const estimates = [...this.viewerMap.values()].filter((v) => v.removal === null && v.control !== null).map((v) => v.control!.bitrate);
+    if (estimates.length === 0) return;
+    const target = Math.round(Math.min(control.limits.maxBitrate, Math.max(control.limits.minBitrate, Math.min(...estimates))));
+    if (Math.abs(target - control.sharedTarget) < 0.05 * control.sharedTarget && target !== control.limits.minBitrate) return;
+    const reason = target > control.sharedTarget ? 'increase' : change.reason === 'increase' ? 'delay' : change.reason;
+    control.sharedTarget = target;
+    control.sharedEncoder?.set(target);
+    this.dispatch('bitratechange', { bitrate: target, reason });
+  }
+
+  /**
+   * Moves a viewer's video to another layer's tee: the old link is undone once
+   * no buffer is in flight, the new one drops what comes before the layer's
+   * next keyframe, which is asked for at once (through the layer's limit).
+   */
+  private switchLayer(viewer: Viewer, track: ViewerTrack, layer: number): void {
+    if (track.switching || track.teePad === null || this.isClosed) return;
+    track.switching = true;
+    const old = track.teePad;
+    void this.unlinkWhenIdle(old).then(() => {
+      track.switching = false;
+      if (this.isClosed || viewer.removal !== null || this.pipeline.closed) return;
+      this.branches.releasePad(old);
+      try {
+        const pad = this.branches.requestPad(track.feed.layers[layer]!.tee, 'src_%u');
+        this.branches.dropUntilKeyframe(pad);
+        this.branches.link(pad, track.branch);
+        track.teePad = pad;
+        track.layer = layer;
+        this.branches.forceKeyUnit(pad);
+      } catch (error) {
+        this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
+        void this.remove(viewer, 'failed');
+        return;
+      }
+      this.dispatch('layerchange', viewer.webrtcbin, layer);
+    });
   }
 
   /** A viewer's branch stopped taking media (its caps refused, an error inside its webrtcbin): it is removed. */
@@ -454,6 +642,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     if (this.isClosed) return Promise.resolve(); // close() takes everything down at once
     viewer.removal = this.teardown(viewer).then(() => {
       this.viewerMap.delete(viewer.webrtcbin);
+      // The weakest viewer may have left: the one encode may now go up.
+      if (this.control !== null && this.control.layers.length === 0) this.followWeakestViewer({ bitrate: 0, reason: 'increase' });
       if (!this.isClosed) this.dispatch('viewerremoved', viewer.webrtcbin, reason);
     });
     return viewer.removal;
@@ -474,6 +664,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
    * native thread, in this order; stopping joins their threads). Never rejects.
    */
   private async destroy(viewer: Viewer): Promise<void> {
+    viewer.control?.close();
     for (const track of viewer.tracks) track.guard.dispose();
     const removals: Promise<void>[] = [];
     if (!this.pipeline.closed) {
@@ -514,27 +705,70 @@ function offeredH264Caps(profileLevelId: string | undefined): string {
   return ` ! capssetter caps="application/x-rtp, ${fields.join(', ')}"`;
 }
 
-/** The encode-once part of the video: from the source's output to the tee. */
-function videoCore(video: RawVideoInput | H264VideoInput): { description: string; codec: 'H264' | 'VP8' } {
+/** The tee of one layer of a feed: layer 0 keeps the name it has without layers. */
+function teeName(kind: MediaKind, layer: number): string {
+  return layer === 0 ? `${kind}-tee` : `${kind}-tee-${layer}`;
+}
+
+/**
+ * The congestionControl option, checked: needs raw video (passthrough H.264
+ * cannot change its bitrate). Layers sorted best first.
+ */
+function checkCongestionControl(options: FanOutCongestionControl | undefined, video: RawVideoInput | H264VideoInput | undefined): FanOutControl | null {
+  if (options === undefined) return null;
+  if (typeof options !== 'object' || options === null) throw new TypeError('congestionControl must be an object');
+  if (video === undefined || (typeof video === 'object' && video !== null && 'h264' in video)) {
+    throw new TypeError('congestionControl needs raw video input ({ source }): passed-through H.264 cannot change its bitrate');
+  }
+  const limits = congestionLimits(options, 'congestionControl');
+  const layers = options.layers ?? [];
+  if (!Array.isArray(layers)) throw new TypeError('congestionControl.layers must be an array of { bitrate }');
+  const bitrates = layers.map((layer, index) => {
+    const bitrate = (layer as { bitrate?: unknown } | null)?.bitrate;
+    if (typeof bitrate !== 'number' || !Number.isFinite(bitrate) || bitrate <= 0) throw new TypeError(`congestionControl.layers[${index}].bitrate must be a positive number (bit/s)`);
+    return bitrate;
+  });
+  if (new Set(bitrates).size !== bitrates.length) throw new TypeError('congestionControl.layers must have different bitrates');
+  bitrates.sort((a, b) => b - a);
+  // One layer is no choice to make: the one encode follows the weakest viewer, as without layers.
+  const ladder = bitrates.length > 1 ? bitrates : [];
+  const sharedTarget = bitrates.length === 1 ? bitrates[0]! : limits.startBitrate;
+  return { limits, layers: ladder, sharedEncoder: null, sharedTarget };
+}
+
+/**
+ * The encode-once part of the video: from the source's output to the tee.
+ * With layers, one encode per layer behind a tee of the raw video; the encoders
+ * are named `video-encoder-<layer>`.
+ */
+function videoCore(video: RawVideoInput | H264VideoInput, control: FanOutControl | null): { description: string; codec: 'H264' | 'VP8' } {
   if (typeof video !== 'object' || video === null) throw new TypeError('video must be { source, codec? } or { h264 }');
-  const tail = `tee name=video-tee allow-not-linked=true ! queue leaky=downstream max-size-buffers=30 ! fakesink name=video-frames sync=false async=false`;
+  const tail = (layer: number) =>
+    `tee name=${teeName('video', layer)} allow-not-linked=true ! queue leaky=downstream max-size-buffers=30 ! fakesink name=video-frames${layer === 0 ? '' : `-${layer}`} sync=false async=false`;
   if ('h264' in video) {
     if (typeof video.h264 !== 'string') throw new TypeError('video.h264 must be a pipeline description');
     // Passthrough: parse only, for SPS/PPS before each keyframe.
-    return { description: `identity name=video-in ! ${H264_PARSER} ! ${tail}`, codec: 'H264' };
+    return { description: `identity name=video-in ! ${H264_PARSER} ! ${tail(0)}`, codec: 'H264' };
   }
   if (typeof video.source !== 'string') throw new TypeError('video.source must be a pipeline description');
   const codec = video.codec ?? 'H264';
-  // A leaky queue before the encoder: a live source never waits for a slow encoder.
-  const head = 'videoconvert name=video-in ! queue max-size-buffers=2 leaky=downstream';
-  if (codec === 'H264') return { description: `${head} ! ${h264EncoderFragment(video)} ! ${tail}`, codec };
-  if (codec !== 'VP8') throw new TypeError(`video.codec must be 'H264' or 'VP8', not ${JSON.stringify(codec)}`);
-  const bitrate = video.bitrate ?? 1500;
+  if (codec !== 'H264' && codec !== 'VP8') throw new TypeError(`video.codec must be 'H264' or 'VP8', not ${JSON.stringify(codec)}`);
   const keyframeInterval = video.keyframeInterval ?? 60;
-  if (!Number.isInteger(bitrate) || bitrate <= 0) throw new TypeError('bitrate must be a positive integer (kbit/s)');
   if (!Number.isInteger(keyframeInterval) || keyframeInterval <= 0) throw new TypeError('keyframeInterval must be a positive integer (frames)');
-  const encoder = `vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${bitrate * 1000} keyframe-max-dist=${keyframeInterval} error-resilient=partitions`;
-  return { description: `${head} ! ${encoder} ! ${tail}`, codec };
+  // Bitrates in kbit/s: the input's own, or the layers', or congestion control's start.
+  const layerKbits = control === null ? [video.bitrate ?? 1500] : control.layers.length > 0 ? control.layers.map((b) => Math.round(b / 1000)) : [Math.round(control.sharedTarget / 1000)];
+  const encoder = (layer: number) => {
+    const bitrate = layerKbits[layer]!;
+    if (!Number.isInteger(bitrate) || bitrate <= 0) throw new TypeError('bitrate must be a positive integer (kbit/s)');
+    const name = `name=video-encoder-${layer}`;
+    if (codec === 'H264') return h264EncoderFragment({ ...video, bitrate }).replace(/^(\S+)/, `$1 ${name}`);
+    return `vp8enc ${name} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${bitrate * 1000} keyframe-max-dist=${keyframeInterval} error-resilient=partitions`;
+  };
+  // A leaky queue before each encoder: a live source never waits for a slow encoder.
+  const head = 'videoconvert name=video-in ! queue max-size-buffers=2 leaky=downstream';
+  if (layerKbits.length === 1) return { description: `${head} ! ${encoder(0)} ! ${tail(0)}`, codec };
+  const layers = layerKbits.map((_, layer) => `video-raw-tee. ! queue max-size-buffers=2 leaky=downstream ! ${encoder(layer)} ! ${tail(layer)}`);
+  return { description: [`videoconvert name=video-in ! tee name=video-raw-tee`, ...layers].join('  '), codec };
 }
 
 /** The encode-once part of the audio: raw audio to Opus, to the tee. */

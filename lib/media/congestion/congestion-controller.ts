@@ -1,0 +1,136 @@
+// The per-viewer congestion controller: reads one WebRtcBin's feedback
+// statistics, estimates what its link carries, and sets its encoder's bitrate.
+import type { Element } from '../../core/element.js';
+import { InvalidStateError } from '../../core/errors.js';
+import { SafeEmitter, type ListenerErrorEvent } from '../../core/safe-emitter.js';
+import type { WebRtcBin } from '../../core/webrtcbin.js';
+import { BandwidthEstimator, type BitrateChange } from './bandwidth-estimator.js';
+import { EncoderBitrate } from './encoder-bitrate.js';
+import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './options.js';
+import { TransportFeedbackReader, type FeedbackSample } from './transport-feedback.js';
+
+/** Options of a CongestionController. */
+export interface CongestionControllerOptions extends CongestionControlOptions {
+  /**
+   * The encoder whose bitrate follows the estimate (one of
+   * RATE_CONTROLLED_ENCODERS, e.g. `pipeline.getElement('enc')` for a
+   * `vp8enc name=enc` in your addTrack() branch). Without one, the controller
+   * only estimates (events and getStats).
+   */
+  encoder?: Element;
+}
+
+/** Events of a CongestionController. */
+export interface CongestionControllerEvents extends ListenerErrorEvent {
+  /** A new target bitrate (bit/s) and why; the encoder has been told. */
+  bitratechange: [change: BitrateChange];
+  /** @internal Every feedback sample read (for the fan-out and for tests). */
+  sample: [sample: FeedbackSample, estimate: number];
+  /** close() ran. */
+  close: [];
+}
+
+/**
+ * Bitrate that follows the link, for one sender: Google Congestion Control's
+ * delay-gradient over-use detector and AIMD rate control, and its loss-based
+ * controller (draft-ietf-rmcat-gcc-02), over the transport-wide congestion
+ * control feedback (TWCC) and receiver reports that webrtcbin's get-stats
+ * exposes. The estimate sets the encoder's target bitrate within
+ * `minBitrate`..`maxBitrate`, is told to `bitratechange` listeners (of the
+ * controller and of the WebRtcBin) and appears in `webrtcbin.getStats()` as
+ * the candidate pair's `availableOutgoingBitrate`.
+ *
+ * Delay-based control needs TWCC: the receiver must negotiate transport-cc and
+ * the sender's RTP must carry its header extension (put `transportCcCaps()`
+ * after your payloader). Without it only receiver reports drive the rate
+ * (loss over 10% lowers it).
+ *
+ * ```ts
+ * const sender = new WebRtcBin();
+ * sender.addTrack(`videotestsrc is-live=true ! vp8enc name=enc deadline=1 ! rtpvp8pay${transportCcCaps()}`);
+ * const control = new CongestionController(sender, { encoder: sender.pipeline.getElement('enc')!, maxBitrate: 2_500_000 });
+ * sender.on('bitratechange', ({ bitrate, reason }) => console.log(bitrate, reason));
+ * ```
+ */
+export class CongestionController extends SafeEmitter<CongestionControllerEvents> {
+  /** The limits in use, defaults applied. */
+  readonly limits: Readonly<CongestionLimits>;
+  private readonly estimator: BandwidthEstimator;
+  private readonly reader = new TransportFeedbackReader();
+  private readonly encoderBitrate: EncoderBitrate | null;
+  private readonly timer: NodeJS.Timeout;
+  private polling = false;
+  private isClosed = false;
+  private target: number;
+
+  /**
+   * Starts reading the WebRtcBin's statistics every `pollInterval` ms (they are
+   * read on the webrtcbin's own thread; the JS thread never waits for its
+   * lock). Sets the encoder to `startBitrate` now. Closes with the WebRtcBin.
+   * @throws TypeError for bad options or an encoder whose bitrate it cannot set; InvalidStateError for a closed WebRtcBin.
+   */
+  constructor(
+    readonly webrtcbin: WebRtcBin,
+    options: CongestionControllerOptions = {},
+    /** @internal false: the estimate may run ahead of the receive rate (a layer ladder probes by switching up). */
+    boundByReceiveRate = true,
+  ) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new TypeError('CongestionController options must be an object');
+    if (webrtcbin.closed) throw new InvalidStateError('the WebRtcBin is closed');
+    this.limits = congestionLimits(options);
+    this.encoderBitrate = options.encoder === undefined ? null : new EncoderBitrate(webrtcbin.pipeline, options.encoder);
+    this.estimator = new BandwidthEstimator(this.limits, boundByReceiveRate && this.encoderBitrate !== null);
+    this.target = this.limits.startBitrate;
+    this.encoderBitrate?.set(this.target);
+    webrtcbin.reportOutgoingBitrate({ bitrate: this.target, reason: 'increase' });
+    this.timer = setInterval(() => this.poll(), this.limits.pollInterval);
+    this.timer.unref(); // a controller alone does not keep the process running
+    webrtcbin.once('close', () => this.close());
+  }
+
+  /** The current target bitrate, bit/s. */
+  get bitrate(): number {
+    return this.target;
+  }
+
+  /** Whether close() has run. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Stops reading statistics; the encoder keeps its last bitrate. Idempotent. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.timer);
+    if (!this.webrtcbin.closed) this.webrtcbin.reportOutgoingBitrate(null);
+    this.dispatch('close');
+  }
+
+  private poll(): void {
+    if (this.polling || this.isClosed) return;
+    if (this.webrtcbin.closed) return this.close();
+    this.polling = true;
+    this.webrtcbin.getStats().then(
+      (report) => {
+        this.polling = false;
+        if (this.isClosed) return;
+        const sample = this.reader.read(report, performance.now());
+        const change = this.estimator.update(sample);
+        if (change !== null) this.apply(change);
+        this.dispatch('sample', sample, this.estimator.bitrate);
+      },
+      () => {
+        this.polling = false; // closed meanwhile, or a get-stats that failed once: the next poll tries again
+      },
+    );
+  }
+
+  private apply(change: BitrateChange): void {
+    this.target = change.bitrate;
+    this.encoderBitrate?.set(change.bitrate);
+    this.webrtcbin.reportOutgoingBitrate(change);
+    this.dispatch('bitratechange', change);
+  }
+}

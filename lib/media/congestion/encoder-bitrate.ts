@@ -1,0 +1,55 @@
+// Sets an encoder's target bitrate while it plays. Each encoder names the
+// property and its unit differently; this table is the one place that knows.
+import { branchesOf, ignoreOutcome } from '../../core/branch.js';
+import type { Element } from '../../core/element.js';
+import type { Pipeline } from '../../core/pipeline.js';
+
+/** How one encoder factory takes a bitrate: the property, and bit/s per unit. */
+interface BitrateProperty {
+  property: string;
+  bitsPerUnit: number;
+}
+
+/** Encoders whose bitrate can change at run time, by factory name. */
+const ENCODER_BITRATES: Record<string, BitrateProperty> = {
+  vp8enc: { property: 'target-bitrate', bitsPerUnit: 1 },
+  vp9enc: { property: 'target-bitrate', bitsPerUnit: 1 },
+  x264enc: { property: 'bitrate', bitsPerUnit: 1000 },
+  x265enc: { property: 'bitrate', bitsPerUnit: 1000 },
+  openh264enc: { property: 'bitrate', bitsPerUnit: 1 },
+  nvh264enc: { property: 'bitrate', bitsPerUnit: 1000 },
+  vaapih264enc: { property: 'bitrate', bitsPerUnit: 1000 },
+  vah264enc: { property: 'bitrate', bitsPerUnit: 1000 },
+  svtav1enc: { property: 'target-bitrate', bitsPerUnit: 1000 },
+  opusenc: { property: 'bitrate', bitsPerUnit: 1 },
+};
+
+/** The encoder factories whose bitrate congestion control can set. */
+export const RATE_CONTROLLED_ENCODERS: readonly string[] = Object.keys(ENCODER_BITRATES);
+
+/**
+ * One encoder's target bitrate. The property is set on the pipeline's native
+ * thread: setting it takes the encoder's lock, which its streaming thread
+ * holds while it encodes a frame, and the JS thread must not wait for that.
+ */
+export class EncoderBitrate {
+  private readonly setting: BitrateProperty;
+
+  /** @throws TypeError for an element whose factory is not in RATE_CONTROLLED_ENCODERS. */
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly encoder: Element,
+  ) {
+    const factory = encoder.factoryName ?? '';
+    const setting = ENCODER_BITRATES[factory];
+    if (setting === undefined) throw new TypeError(`cannot set the bitrate of ${factory || 'that element'}; congestion control knows ${RATE_CONTROLLED_ENCODERS.join(', ')}`);
+    this.setting = setting;
+  }
+
+  /** Sets the target (bit/s), rounded to the encoder's unit. Does nothing once the pipeline is closed. */
+  set(bitrate: number): void {
+    if (this.pipeline.closed) return;
+    const value = Math.max(1, Math.round(bitrate / this.setting.bitsPerUnit));
+    ignoreOutcome(branchesOf(this.pipeline).setLater(this.encoder.native, this.setting.property, value));
+  }
+}
