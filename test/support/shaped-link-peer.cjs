@@ -4,6 +4,7 @@
 //   in:  {"id":1,"call":"send","source":"..."}   a WebRtcBin that offers this track
 //        {"id":2,"call":"set","element":"gate","property":"drop","value":false}
 //        {"id":3,"call":"rendered","element":"sent"}  GstBaseSink stats.rendered
+//        {"id":3,"call":"get","element":"x","property":"y"}
 //        {"id":4,"call":"stats"}                      the WebRtcBin's getStats()
 //        {"signal":{...}}                              a message for its PeerConnector
 //   out: {"id":1,"result":...} or {"id":1,"error":"..."}, {"signal":{...}}
@@ -28,6 +29,9 @@ const calls = {
   set({ element, property, value }) {
     webrtcbin.pipeline.getElement(element).set(property, value);
     return null;
+  },
+  get({ element, property }) {
+    return webrtcbin.pipeline.getElement(element)?.get(property) ?? null;
   },
   rendered({ element }) {
     return webrtcbin.pipeline.getElement(element)?.get('stats')?.rendered ?? 0;

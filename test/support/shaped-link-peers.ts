@@ -219,6 +219,11 @@ export class NamespacePeer implements SignallingPeer {
     return this.call('set', { element, property, value }) as Promise<void>;
   }
 
+  /** A property of a named element of its pipeline (null when there is no such element). */
+  get(element: string, property: string): Promise<unknown> {
+    return this.call('get', { element, property });
+  }
+
   /** Buffers a named sink of its pipeline has rendered. */
   rendered(element: string): Promise<number> {
     return this.call('rendered', { element }) as Promise<number>;

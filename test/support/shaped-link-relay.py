@@ -79,7 +79,7 @@ def main():
                 os.write(destination, packet)
                 forwarded += 1
             except OSError:
-                dropped += 1  # the device is down or its queue is full: the packet is lost, as on a wire
+                pass  # the device is not up yet or its queue is full: the packet is lost, as on a wire
 
 
 if __name__ == '__main__':
