@@ -97,10 +97,11 @@ window.peerStats = async () => {
     'availableOutgoingBitrate', 'framesDecoded', 'packetsReceived', 'packetsLost', 'bytesReceived', 'freezeCount', 'totalFreezesDuration', 'frameWidth'];
   for (const field of fields) sum[field] = 0;
   (await pc.getStats()).forEach((stats) => {
-    const wanted = (stats.type === 'outbound-rtp' || stats.type === 'inbound-rtp') && stats.kind === 'video';
-    const pair = stats.type === 'candidate-pair' && stats.nominated && stats.state === 'succeeded';
-    if (!wanted && !pair) return;
-    for (const field of fields) if (typeof stats[field] === 'number') sum[field] += stats[field];
+    if (stats.type === 'candidate-pair' && stats.nominated && stats.state === 'succeeded') {
+      sum.availableOutgoingBitrate += stats.availableOutgoingBitrate ?? 0;
+    } else if ((stats.type === 'outbound-rtp' || stats.type === 'inbound-rtp') && stats.kind === 'video') {
+      for (const field of fields) if (typeof stats[field] === 'number') sum[field] += stats[field];
+    }
   });
   return sum;
 };
