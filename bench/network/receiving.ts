@@ -87,7 +87,7 @@ export async function networkReceiving(options: FigureOptions): Promise<Figure> 
     rows,
     headline:
       worst === null
-        ? `WebRtcBin ${who} at ${rows.map((row) => `${row.fps ?? '–'} fps, ${row.freezes ?? '–'} freezes (${row.scenario})`).join('; ')}; no Chromium reference in this run`
+        ? `WebRtcBin receiving at ${rows.map((row) => `${row.fps ?? '–'} fps, ${row.freezes ?? '–'} freezes (${row.scenario})`).join('; ')}; no Chromium reference in this run`
         : `WebRtcBin receiving at ${worst}× Chromium's fps in the worst of ${measured.length} scenario(s); frozen ${frozen('frozenS')} s vs ${frozen('chromiumFrozenS')} s in all`,
   };
 }

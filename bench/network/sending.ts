@@ -108,7 +108,7 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
     rows,
     headline:
       worst === null
-        ? `WebRtcBin ${who} at ${rows.map((row) => `${row.fps ?? '–'} fps, ${row.freezes ?? '–'} freezes (${row.scenario})`).join('; ')}; no Chromium reference in this run`
+        ? `WebRtcBin sending at ${rows.map((row) => `${row.fps ?? '–'} fps, ${row.freezes ?? '–'} freezes (${row.scenario})`).join('; ')}; no Chromium reference in this run`
         : `WebRtcBin (${mode} bitrate) delivering ${worst}× Chromium's fps in the worst of ${measured.length} scenario(s); frozen ${frozen('frozenS')} s vs ${frozen('chromiumFrozenS')} s in all`,
   };
 }
