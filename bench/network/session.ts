@@ -14,6 +14,12 @@ export interface MeasuredReceiver extends SignallingPeer {
   frameTimes(): Promise<number[]>;
   /** Video RTP bytes and packets lost so far (inbound-rtp `bytesReceived`, `packetsLost`). */
   counters(): Promise<{ bytesReceived: number; packetsLost: number }>;
+  /**
+   * Whether counters() may be read every 250 ms while measuring. Not for a
+   * WebRtcBin in this process: get-stats can hold the JS thread long enough to
+   * delay the 10 ms frame polling into false freezes; it is read at start and end.
+   */
+  sampleCounters: boolean;
   close(): Promise<void>;
 }
 
@@ -74,6 +80,7 @@ export function webRtcBinReceiver(): MeasuredReceiver {
     },
     frameTimes: async () => times.slice(),
     counters: async () => inboundVideo(await webrtcbin.getStats()),
+    sampleCounters: false,
     async close() {
       clearInterval(poll);
       connector?.close();
@@ -95,6 +102,7 @@ export async function browserReceiver(peer: BrowserPeer): Promise<MeasuredReceiv
     },
     handle: (message) => peer.handle(message),
     frameTimes: () => peer.frameTimes(),
+    sampleCounters: true,
     async counters() {
       const stats = await peer.stats();
       return { bytesReceived: stats.bytesReceived, packetsLost: stats.packetsLost };
@@ -170,13 +178,13 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
       await sleep(50);
     }
     const start = Date.now();
-    const bytes: [number, number][] = [];
-    const lostAtStart = (await receiver.counters()).packetsLost;
+    const atStart = await receiver.counters();
+    const bytes: [number, number][] = [[start, atStart.bytesReceived]];
     const timers = scenario.changes.map((change) => setTimeout(() => link.setRate(change.rate), change.atMs));
     try {
       while (Date.now() < start + scenario.durationMs) {
-        bytes.push([Date.now(), (await receiver.counters()).bytesReceived]);
-        await sleep(250);
+        await sleep(Math.min(250, start + scenario.durationMs - Date.now()));
+        if (receiver.sampleCounters) bytes.push([Date.now(), (await receiver.counters()).bytesReceived]);
       }
     } finally {
       timers.forEach(clearTimeout);
@@ -196,7 +204,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
         recoverMs = rateReached(bytes, 0.8 * before, start + lift.atMs, end);
       }
     }
-    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, end), packetsLost: counters.packetsLost - lostAtStart, adaptMs, recoverMs };
+    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs };
   } finally {
     await sender.close();
     await receiver.close();

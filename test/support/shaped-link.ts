@@ -67,8 +67,10 @@ export interface ShapedLink {
 }
 
 const liveRelays = new Set<ChildProcessWithoutNullStreams>();
+const liveWrappers = new Set<string>();
 process.once('exit', () => {
   for (const relay of liveRelays) relay.kill('SIGKILL');
+  for (const directory of liveWrappers) rmSync(directory, { recursive: true, force: true });
 });
 
 /** tbf arguments for a cap: a bucket of a few packets (at least one timer tick of traffic), a queue of `queueMs`. */
@@ -84,6 +86,7 @@ export async function createShapedLink(options: ShapedLinkOptions = {}): Promise
   const [hostTun, remoteTun] = [`gwl${id}h`, `gwl${id}r`];
   const queueMs = options.queueMs ?? 100;
   const wrapperDirectory = mkdtempSync(join(tmpdir(), 'gst-webrtc-node-link-'));
+  liveWrappers.add(wrapperDirectory);
   const chromiumExecutable = join(wrapperDirectory, 'chromium-in-namespace');
   const relay = spawn('python3', ['-u', RELAY, hostTun, remoteTun, String(options.seed ?? 1)], { stdio: ['pipe', 'pipe', 'pipe'] });
   liveRelays.add(relay);
@@ -114,6 +117,7 @@ export async function createShapedLink(options: ShapedLinkOptions = {}): Promise
     liveRelays.delete(relay);
     namespace.remove();
     rmSync(wrapperDirectory, { recursive: true, force: true });
+    liveWrappers.delete(wrapperDirectory);
   };
 
   try {
