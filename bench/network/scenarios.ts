@@ -21,7 +21,7 @@ export interface Scenario {
 
 /** The four scenarios; quick runs only the first, shortened. */
 export function scenarios(quick: boolean): Scenario[] {
-  const steady: Scenario = { name: 'steady 1 Mbit/s', link: { rate: 1e6 }, changes: [], durationMs: quick ? 4000 : 10_000 };
+  const steady: Scenario = { name: 'steady 1 Mbit/s', link: { rate: 1e6 }, changes: [], durationMs: quick ? 4000 : 8000 };
   if (quick) return [steady];
   return [
     steady,
@@ -29,12 +29,12 @@ export function scenarios(quick: boolean): Scenario[] {
       name: '4 → 0.5 → 4 Mbit/s',
       link: { rate: 4e6 },
       changes: [
-        { atMs: 4000, rate: 0.5e6 },
-        { atMs: 11_000, rate: 4e6 },
+        { atMs: 3000, rate: 0.5e6 },
+        { atMs: 9000, rate: 4e6 },
       ],
-      durationMs: 17_000,
+      durationMs: 14_000,
     },
-    { name: '2% loss', link: { loss: 0.02 }, changes: [], durationMs: 10_000 },
-    { name: '40 ms RTT', link: { rttMs: 40 }, changes: [], durationMs: 10_000 },
+    { name: '2% loss', link: { loss: 0.02 }, changes: [], durationMs: 8000 },
+    { name: '40 ms RTT', link: { rttMs: 40 }, changes: [], durationMs: 8000 },
   ];
 }

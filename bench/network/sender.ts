@@ -52,7 +52,7 @@ export function createNetworkSender(options: NetworkSenderOptions = {}): Network
   const webrtcbin = new WebRtcBin();
   webrtcbin.addTrack(
     'videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=640,height=480,framerate=30/1 ' +
-      `! vp8enc name=${ENCODER} deadline=1 cpu-used=4 end-usage=cbr target-bitrate=${settings.startBitrate} ! rtpvp8pay pt=96`,
+      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate} ! rtpvp8pay pt=96`,
   );
   const controller = settings.adaptive ? adaptBitrate(webrtcbin, ENCODER, settings) : null;
   return {

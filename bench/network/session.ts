@@ -20,6 +20,8 @@ export interface MeasuredReceiver extends SignallingPeer {
    * delay the 10 ms frame polling into false freezes; it is read at start and end.
    */
   sampleCounters: boolean;
+  /** The longest wait between two looks at the decoder in [start, end] (ms), when frames are polled; a freeze shorter than it may be the poll's. */
+  longestPollGap?(start: number, end: number): number;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ export interface StreamResult extends Playback {
   adaptMs: number | null;
   /** Cap lift to 80% of the bitrate before the drop (ms), null when not reached; only with a cap lift. */
   recoverMs: number | null;
+  /** For a polled receiver: the longest wait between two polls (ms). */
+  longestPollGapMs: number | null;
 }
 
 const DECODERS: Record<string, string> = { VP8: 'rtpvp8depay ! vp8dec', H264: 'rtph264depay ! avdec_h264', VP9: 'rtpvp9depay ! vpx9dec' };
@@ -57,6 +61,7 @@ function inboundVideo(report: RtcStatsReport): { bytesReceived: number; packetsL
 export function webRtcBinReceiver(): MeasuredReceiver {
   const webrtcbin = new WebRtcBin();
   const times: number[] = [];
+  const polls: number[] = [];
   let counted = 0;
   let sink: ReturnType<WebRtcBin['pipeline']['getElement']> | undefined;
   webrtcbin.on('track', (track: Track) => {
@@ -69,6 +74,7 @@ export function webRtcBinReceiver(): MeasuredReceiver {
     sink ??= webrtcbin.pipeline.getElement('frames') ?? undefined;
     const rendered = (sink?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0;
     const now = Date.now();
+    polls.push(now);
     for (; counted < rendered; counted++) times.push(now);
   }, 10);
   let connector: PeerConnector | undefined;
@@ -81,6 +87,11 @@ export function webRtcBinReceiver(): MeasuredReceiver {
     frameTimes: async () => times.slice(),
     counters: async () => inboundVideo(await webrtcbin.getStats()),
     sampleCounters: false,
+    longestPollGap(start, end) {
+      let longest = 0;
+      for (let i = 1; i < polls.length; i++) if (polls[i] >= start && polls[i - 1] <= end) longest = Math.max(longest, polls[i] - polls[i - 1]);
+      return longest;
+    },
     async close() {
       clearInterval(poll);
       connector?.close();
@@ -204,7 +215,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
         recoverMs = rateReached(bytes, 0.8 * before, start + lift.atMs, end);
       }
     }
-    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs };
+    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs, longestPollGapMs: receiver.longestPollGap?.(start, end) ?? null };
   } finally {
     await sender.close();
     await receiver.close();
