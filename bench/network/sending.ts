@@ -62,10 +62,10 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
         chromiumFrozenS: round(chromium === undefined ? undefined : chromium.frozenMs / 1000, 2),
         kbps: round(ours === undefined ? undefined : ours.bitrate / 1000, 0),
         chromiumKbps: round(chromium === undefined ? undefined : chromium.bitrate / 1000, 0),
-        adaptMs: ours?.adaptMs ?? null,
-        chromiumAdaptMs: chromium?.adaptMs ?? null,
-        recoverMs: ours?.recoverMs ?? null,
-        chromiumRecoverMs: chromium?.recoverMs ?? null,
+        adaptMs: round(ours?.adaptMs, 0),
+        chromiumAdaptMs: round(chromium?.adaptMs, 0),
+        recoverMs: round(ours?.recoverMs, 0),
+        chromiumRecoverMs: round(chromium?.recoverMs, 0),
         failed: [results.ours, results.chromium].filter((result) => typeof result === 'string').join('; ') || null,
       };
       options.log(`  ${scenario.name}: ${JSON.stringify(row)}`);
