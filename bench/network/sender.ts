@@ -21,6 +21,8 @@ export interface NetworkSenderOptions {
 
 /** The element name of the sender's encoder. */
 export const ENCODER = 'encoder';
+/** A sink beside the payloader that counts the frames encoded (a CPU-starved encoder makes fewer than 30 a second). */
+export const ENCODED = 'encoded';
 
 export interface NetworkSender {
   webrtcbin: WebRtcBin;
@@ -52,7 +54,8 @@ export function createNetworkSender(options: NetworkSenderOptions = {}): Network
   const webrtcbin = new WebRtcBin();
   webrtcbin.addTrack(
     'videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=640,height=480,framerate=30/1 ' +
-      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate} ! rtpvp8pay pt=96`,
+      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate} ! tee name=encoded-split ` +
+      `! queue ! rtpvp8pay pt=96 encoded-split. ! queue ! fakesink name=${ENCODED} sync=false async=false`,
   );
   const controller = settings.adaptive ? adaptBitrate(webrtcbin, ENCODER, settings) : null;
   return {

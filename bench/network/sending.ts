@@ -8,7 +8,7 @@ import { LinkBrowser } from '../../test/support/shaped-link-peers.js';
 import { createShapedLink } from '../../test/support/shaped-link.js';
 import { FREEZE_MS, SMOOTH_MS } from './playback.js';
 import { scenarios } from './scenarios.js';
-import { createNetworkSender, type NetworkSenderOptions } from './sender.js';
+import { createNetworkSender, ENCODED, type NetworkSenderOptions } from './sender.js';
 import { browserReceiver, browserSender, measureStream, type StreamResult, webRtcBinSender } from './session.js';
 import { ratio, round } from './table.js';
 
@@ -38,7 +38,7 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
           if (senderKind === 'ours') {
             const network = createNetworkSender(options.sender);
             mode = network.mode;
-            sender = webRtcBinSender(network.webrtcbin, () => network.close());
+            sender = webRtcBinSender(network.webrtcbin, ENCODED, () => network.close());
           } else {
             sender = browserSender(await host!.newPeer());
           }
@@ -53,6 +53,8 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
       const row: Row = {
         scenario: scenario.name,
         sender: mode,
+        encodedFps: round(ours?.encodedFps, 1),
+        chromiumEncodedFps: round(chromium?.encodedFps, 1),
         fps: round(ours?.fps, 1),
         chromiumFps: round(chromium?.fps, 1),
         fpsRatio: ratio(ours?.fps, chromium?.fps),
@@ -85,11 +87,14 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
       'The shaped link of figure 8. A WebRtcBin on the host side sends VP8 (videotestsrc smpte moving, 640x480, 30 fps, vp8enc cbr starting at 2.5 Mbit/s; ' +
       '"fixed" when no adaptive controller is wired into bench/network/sender.ts) to Chromium in the namespace; the reference is a host-side Chromium sending ' +
       `its fake camera (640x480, 30 fps). Measured at the receiving Chromium (MediaStreamTrackProcessor stamps each decoded frame) from its first frame: fps, freezes (gaps over ${FREEZE_MS} ms), ` +
-      `frozen time, kbit/s delivered (inbound-rtp bytesReceived); after the cap drop, ms until ${SMOOTH_MS / 1000} s of playback without a freeze began (– when never); ` +
-      'after the cap lifts, ms until the delivered rate reached 80% of its level before the drop (– when never).',
+      `frozen time, kbit/s delivered (inbound-rtp bytesReceived); after the cap drop, ms until ${SMOOTH_MS / 1000} s of playback without a freeze began (– when never). ` +
+      'Encoded fps is counted at the sender (a sink after the encoder; Chromium\'s framesEncoded): below 30 the encoder was starved of CPU or dropped frames. ' +
+      'After the cap lifts, ms until the delivered rate reached 80% of its level before the drop (– when never).',
     columns: [
       { key: 'scenario', label: 'Scenario' },
       { key: 'sender', label: 'WebRtcBin bitrate' },
+      { key: 'encodedFps', label: 'Encoded fps (WebRtcBin)' },
+      { key: 'chromiumEncodedFps', label: 'Encoded fps (Chromium)' },
       { key: 'fps', label: 'fps (WebRtcBin)' },
       { key: 'chromiumFps', label: 'fps (Chromium)' },
       { key: 'fpsRatio', label: 'fps ratio' },

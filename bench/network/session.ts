@@ -28,6 +28,8 @@ export interface MeasuredReceiver extends SignallingPeer {
 /** The sending end: it starts sending (and offering) when asked. */
 export interface MeasuredSender extends SignallingPeer {
   start(): Promise<void>;
+  /** Frames its encoder has produced so far. */
+  framesEncoded(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export interface StreamResult extends Playback {
   adaptMs: number | null;
   /** Cap lift to 80% of the bitrate before the drop (ms), null when not reached; only with a cap lift. */
   recoverMs: number | null;
+  /** Frames per second the sender's encoder produced over the measurement. */
+  encodedFps: number;
   /** For a polled receiver: the longest wait between two polls (ms). */
   longestPollGapMs: number | null;
 }
@@ -136,12 +140,13 @@ export function browserSender(peer: BrowserPeer): MeasuredSender {
       await peer.start('send');
       await peer.offer();
     },
+    framesEncoded: async () => (await peer.stats()).framesEncoded,
     close: () => peer.close(),
   };
 }
 
 /** A WebRtcBin on this side that sends and offers (through PeerConnector, on negotiationneeded). */
-export function webRtcBinSender(webrtcbin: WebRtcBin, close: () => void): MeasuredSender {
+export function webRtcBinSender(webrtcbin: WebRtcBin, encodedSink: string, close: () => void): MeasuredSender {
   let connector: PeerConnector | undefined;
   const sender: MeasuredSender = {
     onSignal: () => undefined,
@@ -149,6 +154,7 @@ export function webRtcBinSender(webrtcbin: WebRtcBin, close: () => void): Measur
     async start() {
       connector = new PeerConnector(webrtcbin, { role: 'offerer', send: (message) => sender.onSignal(message) });
     },
+    framesEncoded: async () => (webrtcbin.pipeline.getElement(encodedSink)?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0,
     async close() {
       connector?.close();
       close();
@@ -190,6 +196,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
     }
     const start = Date.now();
     const atStart = await receiver.counters();
+    const encodedAtStart = await sender.framesEncoded();
     const bytes: [number, number][] = [[start, atStart.bytesReceived]];
     const timers = scenario.changes.map((change) => setTimeout(() => link.setRate(change.rate), change.atMs));
     try {
@@ -203,6 +210,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
     const end = start + scenario.durationMs;
     const times = await receiver.frameTimes();
     const counters = await receiver.counters();
+    const encodedFps = ((await sender.framesEncoded()) - encodedAtStart) / ((Date.now() - start) / 1000);
     bytes.push([Date.now(), counters.bytesReceived]);
     const { drop, lift } = capSteps(scenario);
     let adaptMs: number | null = null;
@@ -215,7 +223,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
         recoverMs = rateReached(bytes, 0.8 * before, start + lift.atMs, end);
       }
     }
-    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs, longestPollGapMs: receiver.longestPollGap?.(start, end) ?? null };
+    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs, encodedFps, longestPollGapMs: receiver.longestPollGap?.(start, end) ?? null };
   } finally {
     await sender.close();
     await receiver.close();
