@@ -107,6 +107,16 @@ window.peerStats = async () => {
 };
 </script>`;
 
+/** The functions PAGE defines (page.evaluate sends a function's text to the page: it can name only what is there). */
+interface PeerWindow {
+  peerStart(role: 'send' | 'receive'): Promise<void>;
+  peerOffer(): Promise<void>;
+  peerHandle(message: SessionPayload): Promise<void>;
+  peerStopSending(): void;
+  peerFrameTimes(): number[];
+  peerStats(): Promise<BrowserStats>;
+}
+
 /** An RTCPeerConnection in a page of a LinkBrowser. */
 export class BrowserPeer implements SignallingPeer {
   onSignal: (message: SessionPayload) => void = () => undefined;
@@ -115,30 +125,30 @@ export class BrowserPeer implements SignallingPeer {
 
   /** Sends the fake camera (`send`) or receives one video (`receive`). */
   async start(role: 'send' | 'receive'): Promise<void> {
-    await this.page.evaluate((r) => (window as any).peerStart(r), role);
+    await this.page.evaluate((r) => (window as unknown as PeerWindow).peerStart(r), role);
   }
 
   /** Makes the offer; the answer comes back through handle(). */
   async offer(): Promise<void> {
-    await this.page.evaluate(() => (window as any).peerOffer());
+    await this.page.evaluate(() => (window as unknown as PeerWindow).peerOffer());
   }
 
   async handle(message: SessionPayload): Promise<void> {
-    await this.page.evaluate((m) => (window as any).peerHandle(m), message);
+    await this.page.evaluate((m) => (window as unknown as PeerWindow).peerHandle(m), message);
   }
 
   stats(): Promise<BrowserStats> {
-    return this.page.evaluate(() => (window as any).peerStats());
+    return this.page.evaluate(() => (window as unknown as PeerWindow).peerStats());
   }
 
   /** Epoch milliseconds of every frame decoded so far (receiving peers). */
   frameTimes(): Promise<number[]> {
-    return this.page.evaluate(() => (window as any).peerFrameTimes());
+    return this.page.evaluate(() => (window as unknown as PeerWindow).peerFrameTimes());
   }
 
   /** Stops the camera: no frame is encoded after this. */
   async stopSending(): Promise<void> {
-    await this.page.evaluate(() => (window as any).peerStopSending());
+    await this.page.evaluate(() => (window as unknown as PeerWindow).peerStopSending());
   }
 
   async close(): Promise<void> {
