@@ -1,12 +1,15 @@
 // The WebRtcBin that sends in the sending figure (issue 13), and the hook where
 // an adaptive bitrate joins it.
 //
-// Today's library encodes at a fixed bitrate. When lib/media/congestion (being
-// written alongside this bench) lands, wire it in `adaptBitrate` below: it gets
-// the WebRtcBin and the name of its encoder element (vp8enc, `target-bitrate`
-// in bit/s, changeable while playing) and returns something to close. The
-// figure then reports its rows as `adaptive` instead of `fixed`.
-import { WebRtcBin } from '../../lib/index.js';
+// The congestion controller (lib/media/congestion, written alongside this
+// bench) is looked up at run time among the library's exports: where the
+// library has `CongestionController` and `transportCcCaps`, the sender puts
+// the transport-cc caps after its payloader and a controller on its encoder,
+// and the figure's rows say `adaptive`; where it has not, the encoder keeps
+// its start bitrate and the rows say `fixed`. `adaptBitrate` is the one place
+// to change if that API changes.
+import * as library from '../../lib/index.js';
+import { type Element, WebRtcBin } from '../../lib/index.js';
 
 /** How the sending WebRtcBin encodes; passed down from the figure. */
 export interface NetworkSenderOptions {
@@ -31,16 +34,31 @@ export interface NetworkSender {
   close(): void;
 }
 
+/** The part of the congestion controller's API this bench uses. */
+interface CongestionApi {
+  CongestionController: new (
+    webrtcbin: WebRtcBin,
+    options: { encoder: Element; minBitrate: number; maxBitrate: number; startBitrate: number },
+  ) => { close(): void };
+  /** A pipeline fragment for after the payloader, ` ! capsfilter ...`: the transport-cc header extension. */
+  transportCcCaps(): string;
+}
+
+/** The controller's API when this build of the library has it, else null. */
+function congestionApi(): CongestionApi | null {
+  const api = library as unknown as Partial<CongestionApi>;
+  return typeof api.CongestionController === 'function' && typeof api.transportCcCaps === 'function' ? (api as CongestionApi) : null;
+}
+
 /**
- * The adaptive-bitrate hook: returns a closer when a controller was attached,
- * null when there is none (today). Replace the body after merging the
- * congestion controller, e.g. `return attachCongestionController(webrtcbin, { encoder, minBitrate, maxBitrate })`.
+ * The adaptive-bitrate hook: attaches a controller to the encoder and returns
+ * it, or null when there is none (then the bitrate stays fixed).
  */
-export function adaptBitrate(webrtcbin: WebRtcBin, encoder: string, options: Required<NetworkSenderOptions>): { close(): void } | null {
-  void webrtcbin;
-  void encoder;
-  void options;
-  return null;
+export function adaptBitrate(api: CongestionApi | null, webrtcbin: WebRtcBin, encoder: string, options: Required<NetworkSenderOptions>): { close(): void } | null {
+  const element = webrtcbin.pipeline.getElement(encoder);
+  if (api === null || element === null) return null;
+  const { minBitrate, maxBitrate, startBitrate } = options;
+  return new api.CongestionController(webrtcbin, { encoder: element, minBitrate, maxBitrate, startBitrate });
 }
 
 /** A WebRtcBin sending a moving 640x480 test picture at 30 fps in VP8, like Chromium's fake camera. */
@@ -51,13 +69,14 @@ export function createNetworkSender(options: NetworkSenderOptions = {}): Network
     maxBitrate: options.maxBitrate ?? 2_500_000,
     adaptive: options.adaptive ?? true,
   };
+  const api = settings.adaptive ? congestionApi() : null;
   const webrtcbin = new WebRtcBin();
   webrtcbin.addTrack(
     'videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=640,height=480,framerate=30/1 ' +
       `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate} ! tee name=encoded-split ` +
-      `! queue ! rtpvp8pay pt=96 encoded-split. ! queue ! fakesink name=${ENCODED} sync=false async=false`,
+      `! queue ! rtpvp8pay pt=96${api?.transportCcCaps() ?? ''} encoded-split. ! queue ! fakesink name=${ENCODED} sync=false async=false`,
   );
-  const controller = settings.adaptive ? adaptBitrate(webrtcbin, ENCODER, settings) : null;
+  const controller = adaptBitrate(api, webrtcbin, ENCODER, settings);
   return {
     webrtcbin,
     mode: controller === null ? 'fixed' : 'adaptive',

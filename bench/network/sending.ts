@@ -85,7 +85,7 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
     title: 'Sending to Chromium over shaped links: WebRtcBin vs Chromium',
     method:
       'The shaped link of figure 8. A WebRtcBin on the host side sends VP8 (videotestsrc smpte moving, 640x480, 30 fps, vp8enc cbr starting at 2.5 Mbit/s; ' +
-      '"fixed" when no adaptive controller is wired into bench/network/sender.ts) to Chromium in the namespace; the reference is a host-side Chromium sending ' +
+      '"fixed" unless the library exports the congestion controller, which bench/network/sender.ts then attaches) to Chromium in the namespace; the reference is a host-side Chromium sending ' +
       `its fake camera (640x480, 30 fps). Measured at the receiving Chromium (MediaStreamTrackProcessor stamps each decoded frame) from its first frame: fps, freezes (gaps over ${FREEZE_MS} ms), ` +
       `frozen time, kbit/s delivered (inbound-rtp bytesReceived); after the cap drop, ms until ${SMOOTH_MS / 1000} s of playback without a freeze began (– when never). ` +
       'Encoded fps is counted at the sender (a sink after the encoder; Chromium\'s framesEncoded): below 30 the encoder was starved of CPU or dropped frames. ' +
