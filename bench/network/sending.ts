@@ -8,7 +8,7 @@ import { LinkBrowser } from '../../test/support/shaped-link-peers.js';
 import { createShapedLink } from '../../test/support/shaped-link.js';
 import { FREEZE_MS, SMOOTH_MS } from './playback.js';
 import { scenarios } from './scenarios.js';
-import { createNetworkSender, ENCODED, type NetworkSenderOptions } from './sender.js';
+import { createNetworkSender, ENCODED, ENCODER, type NetworkSenderOptions } from './sender.js';
 import { browserReceiver, browserSender, measureStream, type StreamResult, webRtcBinSender } from './session.js';
 import { ratio, round } from './table.js';
 
@@ -38,7 +38,7 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
           if (senderKind === 'ours') {
             const network = createNetworkSender(options.sender);
             mode = network.mode;
-            sender = webRtcBinSender(network.webrtcbin, ENCODED, () => network.close());
+            sender = webRtcBinSender(network.webrtcbin, { encoder: ENCODER, encoded: ENCODED }, () => network.close());
           } else {
             sender = browserSender(await host!.newPeer());
           }
@@ -64,6 +64,8 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
         chromiumFrozenS: round(chromium === undefined ? undefined : chromium.frozenMs / 1000, 2),
         kbps: round(ours === undefined ? undefined : ours.bitrate / 1000, 0),
         chromiumKbps: round(chromium === undefined ? undefined : chromium.bitrate / 1000, 0),
+        targetKbps: round(ours === undefined ? undefined : ours.targetBitrate / 1000, 0),
+        chromiumTargetKbps: round(chromium === undefined ? undefined : chromium.targetBitrate / 1000, 0),
         adaptMs: round(ours?.adaptMs, 0),
         chromiumAdaptMs: round(chromium?.adaptMs, 0),
         recoverMs: round(ours?.recoverMs, 0),
@@ -88,6 +90,7 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
       '"fixed" unless the library exports the congestion controller, which bench/network/sender.ts then attaches) to Chromium in the namespace; the reference is a host-side Chromium sending ' +
       `its fake camera (640x480, 30 fps). Measured at the receiving Chromium (MediaStreamTrackProcessor stamps each decoded frame) from its first frame: fps, freezes (gaps over ${FREEZE_MS} ms), ` +
       `frozen time, kbit/s delivered (inbound-rtp bytesReceived); after the cap drop, ms until ${SMOOTH_MS / 1000} s of playback without a freeze began (– when never). ` +
+      'Target kbit/s is the encoder\'s target when the measurement ended (vp8enc target-bitrate; Chromium\'s outbound-rtp targetBitrate). ' +
       'Encoded fps is counted at the sender (a sink after the encoder; Chromium\'s framesEncoded): below 30 the encoder was starved of CPU or dropped frames. ' +
       'After the cap lifts, ms until the delivered rate reached 80% of its level before the drop (– when never).',
     columns: [
@@ -104,6 +107,8 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
       { key: 'chromiumFrozenS', label: 'Frozen s (Chromium)' },
       { key: 'kbps', label: 'kbit/s (WebRtcBin)' },
       { key: 'chromiumKbps', label: 'kbit/s (Chromium)' },
+      { key: 'targetKbps', label: 'Target kbit/s at the end (WebRtcBin)' },
+      { key: 'chromiumTargetKbps', label: 'Target kbit/s at the end (Chromium)' },
       { key: 'adaptMs', label: 'Smooth after drop, ms (WebRtcBin)' },
       { key: 'chromiumAdaptMs', label: 'Smooth after drop, ms (Chromium)' },
       { key: 'recoverMs', label: 'Rate back after lift, ms (WebRtcBin)' },

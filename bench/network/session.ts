@@ -30,6 +30,8 @@ export interface MeasuredSender extends SignallingPeer {
   start(): Promise<void>;
   /** Frames its encoder has produced so far. */
   framesEncoded(): Promise<number>;
+  /** The encoder's target bitrate now, bit/s (what a controller last set). */
+  targetBitrate(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,8 @@ export interface StreamResult extends Playback {
   recoverMs: number | null;
   /** Frames per second the sender's encoder produced over the measurement. */
   encodedFps: number;
+  /** The sender's target bitrate at the end, bit/s. */
+  targetBitrate: number;
   /** For a polled receiver: the longest wait between two polls (ms). */
   longestPollGapMs: number | null;
 }
@@ -141,12 +145,13 @@ export function browserSender(peer: BrowserPeer): MeasuredSender {
       await peer.offer();
     },
     framesEncoded: async () => (await peer.stats()).framesEncoded,
+    targetBitrate: async () => (await peer.stats()).targetBitrate,
     close: () => peer.close(),
   };
 }
 
 /** A WebRtcBin on this side that sends and offers (through PeerConnector, on negotiationneeded). */
-export function webRtcBinSender(webrtcbin: WebRtcBin, encodedSink: string, close: () => void): MeasuredSender {
+export function webRtcBinSender(webrtcbin: WebRtcBin, elements: { encoder: string; encoded: string }, close: () => void): MeasuredSender {
   let connector: PeerConnector | undefined;
   const sender: MeasuredSender = {
     onSignal: () => undefined,
@@ -154,7 +159,8 @@ export function webRtcBinSender(webrtcbin: WebRtcBin, encodedSink: string, close
     async start() {
       connector = new PeerConnector(webrtcbin, { role: 'offerer', send: (message) => sender.onSignal(message) });
     },
-    framesEncoded: async () => (webrtcbin.pipeline.getElement(encodedSink)?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0,
+    framesEncoded: async () => (webrtcbin.pipeline.getElement(elements.encoded)?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0,
+    targetBitrate: async () => Number(webrtcbin.pipeline.getElement(elements.encoder)?.get('target-bitrate') ?? 0),
     async close() {
       connector?.close();
       close();
@@ -211,6 +217,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
     const times = await receiver.frameTimes();
     const counters = await receiver.counters();
     const encodedFps = ((await sender.framesEncoded()) - encodedAtStart) / ((Date.now() - start) / 1000);
+    const targetBitrate = await sender.targetBitrate();
     bytes.push([Date.now(), counters.bytesReceived]);
     const { drop, lift } = capSteps(scenario);
     let adaptMs: number | null = null;
@@ -223,7 +230,7 @@ export async function measureStream(link: ShapedLink, scenario: Scenario, sender
         recoverMs = rateReached(bytes, 0.8 * before, start + lift.atMs, end);
       }
     }
-    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs, encodedFps, longestPollGapMs: receiver.longestPollGap?.(start, end) ?? null };
+    return { ...playback(times, start, end), bitrate: meanRate(bytes, start, Infinity), packetsLost: counters.packetsLost - atStart.packetsLost, adaptMs, recoverMs, encodedFps, targetBitrate, longestPollGapMs: receiver.longestPollGap?.(start, end) ?? null };
   } finally {
     await sender.close();
     await receiver.close();
