@@ -61,4 +61,16 @@ export const FIGURES: FigureEntry[] = [
     load: async () => (await import('./side-by-side.js')).sideBySide,
     timeoutSeconds: { quick: 300, full: 900 },
   },
+  {
+    name: 'network-receiving',
+    number: 8,
+    load: async () => (await import('./network/receiving.js')).networkReceiving,
+    timeoutSeconds: { quick: 60, full: 240 },
+  },
+  {
+    name: 'network-sending',
+    number: 9,
+    load: async () => (await import('./network/sending.js')).networkSending,
+    timeoutSeconds: { quick: 60, full: 240 },
+  },
 ];

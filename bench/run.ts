@@ -1,4 +1,4 @@
-// `npm run bench`: runs the six figures, each in a fresh process, and writes
+// `npm run bench`: runs the figures (bench/figures.ts), each in a fresh process, and writes
 // bench/results/latest.json, latest.md and chart.svg; prints the summary table.
 //
 //   npm run bench                      full run (under 10 minutes on 2 cores)

@@ -31,19 +31,29 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
+/** What a test may change about the browser it starts. */
+export interface ChromiumOptions {
+  /** Another executable that runs Chromium (e.g. a wrapper that enters a network namespace). */
+  executablePath?: string;
+  /** More flags; one naming a flag of ours with a value (`--use-fake-device-for-media-stream=fps=30`) replaces ours. */
+  args?: string[];
+}
+
 /** Starts headless Chromium with a fresh profile; throws with the install command when it is missing. */
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run "sh scripts/setup.sh" (it installs scripts/debian-packages-dev.txt) or "apt-get install chromium"`);
   }
   const profile = mkdtempSync(join(tmpdir(), 'gst-webrtc-node-chromium-'));
   // Chromium's sandbox does not run as root.
   const sandbox = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
+  const extra = options.args ?? [];
+  const flags = FLAGS.filter((flag) => !extra.some((arg) => arg.startsWith(`${flag}=`)));
   try {
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
+      executablePath: options.executablePath ?? CHROMIUM_PATH,
       headless: true,
-      args: [...sandbox, ...FLAGS],
+      args: [...sandbox, ...flags, ...extra],
       timeout: 20_000,
     });
     return {

@@ -20,6 +20,8 @@ export interface Namespace {
 }
 
 const live = new Set<string>();
+/** Subnets handed out by this process, taken even before their addresses are on a link. */
+const reserved = new Set<string>();
 process.once('exit', () => {
   for (const name of live) removeNamespace(name);
 });
@@ -52,30 +54,37 @@ function removeOrphans(prefix: string): void {
   }
 }
 
-/** Creates the namespace and the pair; throws (leaving nothing behind) when `ip` cannot. */
-export function createNamespace(prefix = 'gwn'): Namespace {
+/**
+ * Creates the namespace and the pair; throws (leaving nothing behind) when `ip`
+ * cannot. With `veth: false` the namespace gets no pair, only its pair of
+ * addresses: the caller joins it some other way (shaped-link.ts, with tun devices).
+ */
+export function createNamespace(prefix = 'gwn', { veth = true }: { veth?: boolean } = {}): Namespace {
   removeOrphans(prefix);
   const id = randomInt(0, 0xffffff).toString(16).padStart(6, '0');
   const name = `${prefix}-${process.pid}-${id}`;
   // 198.18.0.0/15 in /24s (198.18.0 .. 198.19.255), avoiding those already on this machine's links.
-  const taken = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  const taken = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }) + [...reserved].map((base) => ` ${base}.`).join('');
   let base: string;
   do {
     const subnet = randomInt(0, 512);
     base = `198.${18 + (subnet >> 8)}.${subnet & 0xff}`;
   } while (taken.includes(` ${base}.`));
+  reserved.add(base);
   const [hostAddress, address] = [`${base}.1`, `${base}.2`];
   const [hostEnd, innerEnd] = [`${prefix}${id}h`, `${prefix}${id}n`];
   live.add(name);
   try {
     const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     ip('netns', 'add', name);
-    ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', innerEnd);
-    ip('link', 'set', innerEnd, 'netns', name);
-    ip('addr', 'add', `${hostAddress}/24`, 'dev', hostEnd);
-    ip('link', 'set', hostEnd, 'up');
-    ip('-n', name, 'addr', 'add', `${address}/24`, 'dev', innerEnd);
-    ip('-n', name, 'link', 'set', innerEnd, 'up');
+    if (veth) {
+      ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', innerEnd);
+      ip('link', 'set', innerEnd, 'netns', name);
+      ip('addr', 'add', `${hostAddress}/24`, 'dev', hostEnd);
+      ip('link', 'set', hostEnd, 'up');
+      ip('-n', name, 'addr', 'add', `${address}/24`, 'dev', innerEnd);
+      ip('-n', name, 'link', 'set', innerEnd, 'up');
+    }
     ip('-n', name, 'link', 'set', 'lo', 'up');
     // A process started in a fresh namespace may see only lo until something has listed its links.
     ip('-n', name, 'link', 'show');
