@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { WebRtcBin } from '../../dist/esm/index.mjs';
 
 const DECODERS = { VP8: 'rtpvp8depay ! vp8dec', H264: 'rtph264depay ! avdec_h264 output-corrupt=false' };
-const receiver = new WebRtcBin({ latency: 50 });
+const receiver = new WebRtcBin();
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 receiver.on('icecandidate', (candidate) => candidate !== null && send({ candidate }));
 receiver.on('track', (track) => {
