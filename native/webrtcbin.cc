@@ -315,7 +315,8 @@ struct NativeWebRtcBin::Barrier {
 
 std::shared_ptr<NativeWebRtcBin::Barrier> NativeWebRtcBin::PipelineBarrier() const {
   auto barrier = std::make_shared<Barrier>();
-  if (!control_->Post([barrier] { barrier->Pass(); })) barrier->Pass();  // the pipeline's thread has ended: nothing to wait for
+  // Nothing queued or running there (the common case once a pipeline runs): nothing to wait for, no thread to wake.
+  if (control_->Idle() || !control_->Post([barrier] { barrier->Pass(); })) barrier->Pass();  // or its thread has ended
   return barrier;
 }
 
@@ -443,7 +444,6 @@ NativeWebRtcBin::~NativeWebRtcBin() { Release(); }
 void NativeWebRtcBin::Release() {
   if (released_) return;
   released_ = true;
-  if (webrtcbin_ != nullptr) Disconnect();
   DispatchTarget::Free(target_);
   target_ = nullptr;
   GstElement* webrtcbin = webrtcbin_;
@@ -452,10 +452,17 @@ void NativeWebRtcBin::Release() {
   std::shared_ptr<Attachment> attachment = std::move(attachment_);
   // Handlers connected on the control thread are disconnected once it has connected them.
   std::shared_ptr<Barrier> connected = attachment != nullptr ? PipelineBarrier() : nullptr;
-  auto release = [webrtcbin, attachment, connected] {
+  // Disconnecting takes GLib's signal lock, which every streaming thread emitting
+  // a signal takes too: done on the actions thread. Events posted meanwhile go
+  // to a target JS has unsubscribed, and are dropped there.
+  std::vector<gulong> handlers = std::move(handlers_);
+  handlers_.clear();
+  auto release = [webrtcbin, handlers, attachment, connected] {
     if (connected != nullptr) connected->Wait();
     if (attachment != nullptr) attachment->Detach();
-    if (webrtcbin != nullptr) gst_object_unref(webrtcbin);
+    if (webrtcbin == nullptr) return;
+    for (gulong handler : handlers) g_signal_handler_disconnect(webrtcbin, handler);
+    gst_object_unref(webrtcbin);
   };
   if (!actions_->Post(release)) release();
   actions_->Finish();
@@ -465,11 +472,6 @@ void NativeWebRtcBin::Connect(const char* signal, GCallback callback) {
   // Each handler owns its own DispatchTarget copy, freed when the handler is disconnected.
   handlers_.push_back(g_signal_connect_data(webrtcbin_, signal, callback, DispatchTarget::New(target_->dispatcher, target_->target),
                                             DispatchTarget::Free, static_cast<GConnectFlags>(0)));
-}
-
-void NativeWebRtcBin::Disconnect() {
-  for (gulong handler : handlers_) g_signal_handler_disconnect(webrtcbin_, handler);
-  handlers_.clear();
 }
 
 void NativeWebRtcBin::RequireOpen(Napi::Env env) const {
@@ -554,28 +556,33 @@ void NativeWebRtcBin::UnpaceLiveInputsLater(const Napi::CallbackInfo& info) {
   });
 }
 
-// setXDescription(promiseId, type, sdp): SDP that does not parse throws here,
-// synchronously (parsing is pure work); applying it happens on the control thread.
+// setXDescription(promiseId, type, sdp): parsed and applied on the actions
+// thread; SDP that does not parse rejects the promise (SdpUnparsable).
 void NativeWebRtcBin::SetDescription(const Napi::CallbackInfo& info, const char* signal) {
   Napi::Env env = info.Env();
   RequireOpen(env);
   GstWebRTCSDPType type = SdpTypeArg(info[1]);
   RequireType(env, info[2].IsString(), "sdp must be a string");
   const std::string text = info[2].As<Napi::String>().Utf8Value();
-  GstSDPMessage* sdp = nullptr;
-  gst_sdp_message_new(&sdp);
-  if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), text.size(), sdp) != GST_SDP_OK) {
-    gst_sdp_message_free(sdp);
-    throw MakeGstError(env, "the SDP could not be parsed", ErrorCode::SdpUnparsable);
-  }
-  std::shared_ptr<GstWebRTCSessionDescription> description(gst_webrtc_session_description_new(type, sdp),
-                                                           gst_webrtc_session_description_free);
   const std::string name = signal;
   // setRemoteDescription's 4th argument: the receiving transceivers a remote offer needs (PrepareReceivers).
   std::vector<Receiver> receivers = name == "set-remote-description" ? ReceiversArg(info[3]) : std::vector<Receiver>();
-  EmitWithPromise(env, info[0], [description, name, receivers](GstElement* webrtcbin, GstPromise* promise) {
+  EmitWithPromise(env, info[0], [type, text, name, receivers](GstElement* webrtcbin, GstPromise* promise) {
+    // Parsed here, not on the JS thread (a long SDP takes milliseconds); SDP that
+    // does not parse is the promise's error (SdpUnparsable), before webrtcbin sees anything.
+    GstSDPMessage* sdp = nullptr;
+    gst_sdp_message_new(&sdp);
+    if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), text.size(), sdp) != GST_SDP_OK) {
+      gst_sdp_message_free(sdp);
+      GError* error = NewGError(ErrorCode::SdpUnparsable, "the SDP could not be parsed");
+      gst_promise_reply(promise, gst_structure_new("reply", "error", G_TYPE_ERROR, error, nullptr));
+      g_error_free(error);
+      return;
+    }
+    GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(type, sdp);
     PrepareReceivers(webrtcbin, receivers);
-    g_signal_emit_by_name(webrtcbin, name.c_str(), description.get(), promise);
+    g_signal_emit_by_name(webrtcbin, name.c_str(), description, promise);
+    gst_webrtc_session_description_free(description);
   });
 }
 

@@ -68,7 +68,6 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   void EmitWithPromise(Napi::Env env, const Napi::Value& id, std::function<void(GstElement*, GstPromise*)> emit);
   void SetDescription(const Napi::CallbackInfo& info, const char* signal);
   void Connect(const char* signal, GCallback callback);
-  void Disconnect();
   void Release();
 
   GstElement* webrtcbin_ = nullptr;  // JS thread's reference; null while pending or once released

@@ -153,10 +153,10 @@ export interface NativeWebRtcBin {
   /** `videoNack`: first turn NACK/RTX (`do-nack`) on for every video transceiver, on the actions thread. */
   createOffer(promiseId: number, options?: { videoNack?: boolean }): void;
   createAnswer(promiseId: number, options?: { videoNack?: boolean }): void;
-  /** Throws GstError (SdpUnparsable) at once for SDP that does not parse. */
+  /** Parsed on the actions thread: SDP that does not parse is a reply with a GstError (SdpUnparsable). */
   setLocalDescription(promiseId: number, type: string, sdp: string): void;
   /**
-   * Throws GstError (SdpUnparsable) at once for SDP that does not parse.
+   * Parsed on the actions thread, as setLocalDescription.
    * `receivers`: the remote offer's m-sections that need a receiving transceiver
    * with these caps, unless one takes it already (by mid, else one not yet
    * associated, as webrtcbin matches them); added on the actions thread just before.
