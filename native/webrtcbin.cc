@@ -3,6 +3,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -545,15 +546,22 @@ void NativeWebRtcBin::CreateAnswer(const Napi::CallbackInfo& info) {
 }
 
 // unpaceLiveInputs(): see UnpaceLiveInputs; queued on the actions thread, no reply.
+// At most one is queued at a time (a burst of sink-caps and descriptions needs
+// one pass after them); it need not wait for the pipeline's control thread, but
+// a pending element is waited for.
 void NativeWebRtcBin::UnpaceLiveInputsLater(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
+  if (unpaceQueued_->exchange(true)) return;
   ObjectFuture element = ElementFuture();
-  std::shared_ptr<Barrier> queuedBefore = PipelineBarrier();
-  actions_->Post([element, queuedBefore] {
-    queuedBefore->Wait();
+  std::shared_ptr<std::atomic<bool>> queued = unpaceQueued_;
+  std::shared_ptr<Barrier> created = element.slot != nullptr ? PipelineBarrier() : nullptr;
+  const bool posted = actions_->Post([element, queued, created] {
+    queued->store(false);
+    if (created != nullptr) created->Wait();
     SharedObject webrtcbin = element.Get();
     if (webrtcbin != nullptr) UnpaceLiveInputs(GST_ELEMENT(webrtcbin.get()));
   });
+  if (!posted) unpaceQueued_->store(false);
 }
 
 // setXDescription(promiseId, type, sdp): parsed and applied on the actions

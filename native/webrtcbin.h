@@ -18,6 +18,7 @@
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -74,6 +75,7 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   std::shared_ptr<ObjectSlot> pending_;  // the creation of an element made by addElementLater(), until JS needs it
   std::shared_ptr<Attachment> attachment_;  // for a pending element: the handlers connected on the control thread
   bool released_ = false;
+  std::shared_ptr<std::atomic<bool>> unpaceQueued_ = std::make_shared<std::atomic<bool>>(false);
   uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
   DispatchTarget* target_ = nullptr;
   std::shared_ptr<ControlThread> control_;  // the pipeline's
