@@ -45,7 +45,7 @@ export interface WebRtcBinOptions {
   iceTransportPolicy?: IceTransportPolicy;
   /** Jitterbuffer latency for incoming media, in milliseconds. GStreamer's default is 200. */
   latency?: number;
-  /** The element's name. Default: GStreamer picks one (`webrtcbin0`). */
+  /** The element's name. Default: `webrtcbin<n>`, n counting the standalone WebRtcBins made so far (`webrtcbin0`, ...). */
   name?: string;
   /**
    * Milliseconds between two ICE connectivity checks (libnice's
