@@ -167,7 +167,7 @@ void EnableVideoNack(GstElement* webrtcbin) {
 }
 
 // What lib/core/webrtcbin.ts decided a remote offer's m-sections need to be
-// received with feedback (see prepareReceivers there): taken as webrtcbin
+// received with feedback (see receiversFor there): taken as webrtcbin
 // takes them, by mid, else by a transceiver not yet associated; the others get
 // a receiving transceiver with these caps.
 struct Receiver {
