@@ -363,7 +363,14 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
     attachment_ = std::make_shared<Attachment>();
     std::shared_ptr<Attachment> attachment = attachment_;
     auto target = std::shared_ptr<DispatchTarget>(DispatchTarget::New(target_->dispatcher, target_->target), DispatchTarget::FreeNotify);
-    control_->Post([attachment, element, target] { attachment->Attach(element.Get(), *target); });
+    // The JS thread, should it need the element before then, waits for this too (see Element()).
+    attached_ = std::make_shared<Barrier>();
+    std::shared_ptr<Barrier> attached = attached_;
+    if (!control_->Post([attachment, element, target, attached] {
+          attachment->Attach(element.Get(), *target);
+          attached->Pass();
+        }))
+      attached_->Pass();
     return;
   }
   webrtcbin_ = GST_ELEMENT(g_object_ref(element.ready.get()));
@@ -491,6 +498,8 @@ GstElement* NativeWebRtcBin::Element(Napi::Env env) {
       throw jsError;
     }
     if (created == nullptr) throw MakeGstError(env, "the webrtcbin no longer exists", ErrorCode::Closed);
+    // And for our handlers: what JS does with it now (create a data channel) makes it signal.
+    attached_->Wait();
     webrtcbin_ = GST_ELEMENT(created.release());
     pending_ = nullptr;
   }

@@ -74,6 +74,7 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   GstElement* webrtcbin_ = nullptr;  // JS thread's reference; null while pending or once released
   std::shared_ptr<ObjectSlot> pending_;  // the creation of an element made by addElementLater(), until JS needs it
   std::shared_ptr<Attachment> attachment_;  // for a pending element: the handlers connected on the control thread
+  std::shared_ptr<Barrier> attached_;       // passed once they are connected
   bool released_ = false;
   std::shared_ptr<std::atomic<bool>> unpaceQueued_ = std::make_shared<std::atomic<bool>>(false);
   uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
