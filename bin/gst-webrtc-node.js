@@ -7,9 +7,7 @@ const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 
-const TOKEN_ENV = 'GST_WEBRTC_NODE_TOKEN';
-
-class UsageError extends Error {}
+const { TOKEN_ENV, usageError, parsePort, parseIceServers, loadLibrary, untilStopped } = require('./cli-support.js');
 
 const COMMANDS = {
   signalling: {
@@ -59,23 +57,6 @@ the page; each browser can send its camera and microphone back.
   'whep-server': require('./whep-server.js'),
 };
 
-function loadLibrary(modulePath) {
-  try {
-    return require(modulePath);
-  } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist')) {
-      throw new Error(`${modulePath} is missing; build the TypeScript first with "npm run build:ts"`);
-    }
-    throw err;
-  }
-}
-
-function parsePort(text) {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port "${text}"`);
-  return port;
-}
-
 async function runSignalling(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -95,7 +76,7 @@ async function runSignalling(argv) {
     console.log(COMMANDS.signalling.usage);
     return;
   }
-  if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
+  if (Boolean(values.cert) !== Boolean(values.key)) throw usageError('--cert and --key go together');
   const token = values.token ?? process.env[TOKEN_ENV];
 
   const { SignallingServer } = loadLibrary('../dist/cjs/signalling/index.js');
@@ -117,33 +98,7 @@ async function runSignalling(argv) {
   const { url } = await server.listen();
   console.log(`signalling server listening on ${url}${token ? ' (token required)' : ''}`);
 
-  await new Promise((resolve) => {
-    const stop = (signal) => {
-      console.log(`${signal}: shutting down`);
-      // A second signal means "now".
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      server.close().then(resolve, resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
-
-/** `--turn turn:user:password@host:port` -> an RTCIceServer; `--stun stun:host:port` -> one too. */
-function parseIceServers(stun, turns) {
-  const servers = [];
-  if (stun !== undefined) {
-    if (!/^stun:[^\s@]+$/.test(stun)) throw new UsageError(`invalid --stun "${stun}" (expected stun:host[:port])`);
-    servers.push({ urls: stun });
-  }
-  for (const turn of turns ?? []) {
-    const match = /^(turns?):([^:@\s]+):([^@\s]*)@(\S+)$/.exec(turn);
-    if (!match) throw new UsageError(`invalid --turn (expected turn:user:password@host[:port]; got "${turn.replace(/:[^:@]*@/, ':***@')}")`);
-    const [, scheme, username, credential, rest] = match;
-    servers.push({ urls: `${scheme}:${rest}`, username: decodeURIComponent(username), credential: decodeURIComponent(credential) });
-  }
-  return servers;
+  await untilStopped(() => server.close());
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -170,7 +125,7 @@ async function runDemo(argv) {
     console.log(COMMANDS.demo.usage);
     return;
   }
-  if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
+  if (Boolean(values.cert) !== Boolean(values.key)) throw usageError('--cert and --key go together');
   const iceServers = parseIceServers(values.stun, values.turn);
   const port = parsePort(values.port);
 
@@ -203,16 +158,7 @@ async function runDemo(argv) {
   }
   console.log('  press Ctrl+C to stop');
 
-  await new Promise((resolve) => {
-    const stop = (signal) => {
-      console.log(`${signal}: shutting down`);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      demo.close().then(resolve, resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped(() => demo.close());
 }
 
 function printHelp() {
@@ -229,12 +175,12 @@ async function main(argv) {
     return;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) throw new UsageError(`unknown command "${name}"`);
+  if (!command) throw usageError(`unknown command "${name}"`);
   await command.run(rest);
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  const usage = err instanceof UsageError || (err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+  const usage = err && String(err.code).startsWith('ERR_PARSE_ARGS');
   console.error(`gst-webrtc-node: ${err && err.message ? err.message : err}`);
   if (usage) console.error('Run "gst-webrtc-node --help" for usage.');
   process.exitCode = usage ? 2 : 1;

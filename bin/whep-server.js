@@ -4,7 +4,7 @@
 
 const { createServer } = require('node:http');
 const { parseArgs } = require('node:util');
-const { TOKEN_ENV, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./http-cli.js');
+const { TOKEN_ENV, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./cli-support.js');
 
 const summary = 'serve a test pattern or a camera over WHEP (one encode for every player)';
 

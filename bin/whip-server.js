@@ -7,7 +7,7 @@ const { mkdirSync } = require('node:fs');
 const { createServer } = require('node:http');
 const { join, resolve } = require('node:path');
 const { parseArgs } = require('node:util');
-const { TOKEN_ENV, usageError, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./http-cli.js');
+const { TOKEN_ENV, usageError, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./cli-support.js');
 
 const summary = 'take WHIP publishers (OBS, browsers) and restream over WHEP or record';
 

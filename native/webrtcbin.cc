@@ -3,6 +3,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -168,32 +169,35 @@ void EnableVideoNack(GstElement* webrtcbin) {
 
 // What lib/core/webrtcbin.ts decided a remote offer's m-sections need to be
 // received with feedback (see receiversFor there): taken as webrtcbin
-// takes them, by mid, else by a transceiver not yet associated; the others get
-// a receiving transceiver with these caps.
+// takes them, by mid, else by a transceiver not yet associated of the same kind
+// (or of none yet); the others get a receiving transceiver with these caps.
 struct Receiver {
   std::string mid;  // empty: none
   std::string caps;
-  bool video;
+  GstWebRTCKind kind;
 };
 
 void PrepareReceivers(GstElement* webrtcbin, const std::vector<Receiver>& receivers) {
   if (receivers.empty()) return;
   std::set<std::string> mids;
-  int unassociated = 0;
+  std::vector<GstWebRTCKind> unassociated;  // the kinds of the transceivers without a mid
   GArray* transceivers = nullptr;
   g_signal_emit_by_name(webrtcbin, "get-transceivers", &transceivers);
   for (guint i = 0; transceivers != nullptr && i < transceivers->len; i++) {
     gchar* mid = nullptr;
-    g_object_get(g_array_index(transceivers, GstWebRTCRTPTransceiver*, i), "mid", &mid, nullptr);
+    GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+    g_object_get(g_array_index(transceivers, GstWebRTCRTPTransceiver*, i), "mid", &mid, "kind", &kind, nullptr);
     if (mid != nullptr) mids.insert(mid);
-    else unassociated++;
+    else unassociated.push_back(kind);
     g_free(mid);
   }
   if (transceivers != nullptr) g_array_unref(transceivers);
   for (const Receiver& receiver : receivers) {
     if (!receiver.mid.empty() && mids.count(receiver.mid) > 0) continue;
-    if (unassociated > 0) {
-      unassociated--;
+    auto taker = std::find_if(unassociated.begin(), unassociated.end(),
+                              [&](GstWebRTCKind kind) { return kind == receiver.kind || kind == GST_WEBRTC_KIND_UNKNOWN; });
+    if (taker != unassociated.end()) {
+      unassociated.erase(taker);
       continue;
     }
     GstCaps* caps = gst_caps_from_string(receiver.caps.c_str());
@@ -202,7 +206,7 @@ void PrepareReceivers(GstElement* webrtcbin, const std::vector<Receiver>& receiv
     g_signal_emit_by_name(webrtcbin, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
     gst_caps_unref(caps);
     if (transceiver == nullptr) continue;
-    if (receiver.video) SetNack(transceiver);
+    if (receiver.kind == GST_WEBRTC_KIND_VIDEO) SetNack(transceiver);
     gst_object_unref(transceiver);
   }
 }
@@ -213,11 +217,12 @@ std::vector<Receiver> ReceiversArg(const Napi::Value& value) {
   Napi::Array list = value.As<Napi::Array>();
   for (uint32_t i = 0; i < list.Length(); i++) {
     Napi::Value item = list.Get(i);
-    RequireType(value.Env(), item.IsObject(), "receivers: expected objects { mid, caps, video }");
+    RequireType(value.Env(), item.IsObject(), "receivers: expected objects { mid, caps, kind }");
     Napi::Object receiver = item.As<Napi::Object>();
     Napi::Value mid = receiver.Get("mid");
+    const std::string kind = StringArg(receiver.Get("kind"), "receiver kind");
     receivers.push_back(Receiver{mid.IsString() ? mid.As<Napi::String>().Utf8Value() : "", StringArg(receiver.Get("caps"), "receiver caps"),
-                                 receiver.Get("video").ToBoolean().Value()});
+                                 kind == "video" ? GST_WEBRTC_KIND_VIDEO : kind == "audio" ? GST_WEBRTC_KIND_AUDIO : GST_WEBRTC_KIND_UNKNOWN});
   }
   return receivers;
 }

@@ -145,7 +145,8 @@ export interface NativePipeline {
 export interface ReceiverPlan {
   mid: string | null;
   caps: string;
-  video: boolean;
+  /** The m-section's media ('audio', 'video'): an unassociated transceiver of that kind (or of none yet) takes it. */
+  kind: string;
 }
 
 export interface NativeWebRtcBin {
@@ -159,7 +160,7 @@ export interface NativeWebRtcBin {
    * Parsed on the actions thread, as setLocalDescription.
    * `receivers`: the remote offer's m-sections that need a receiving transceiver
    * with these caps, unless one takes it already (by mid, else one not yet
-   * associated, as webrtcbin matches them); added on the actions thread just before.
+   * associated of that kind or of none, as webrtcbin matches them); added on the actions thread just before.
    */
   setRemoteDescription(promiseId: number, type: string, sdp: string, receivers?: ReceiverPlan[]): void;
   /** Always true: a reply follows (on GStreamer 1.22, once webrtcbin has taken the candidate). */

@@ -990,15 +990,21 @@ function elementSettings(settings: ReturnType<typeof checkOptions>): [string, st
  * here, with the feedback a sender adapts to (transport-cc, NACK/RTX, PLI, FIR;
  * see receive-feedback.ts): webrtcbin would make one itself, and answer without
  * them. Which of them a transceiver takes already (by mid, else one not yet
- * associated, as webrtcbin matches them) is decided natively, on the actions
- * thread, just before the description is applied (NativeWebRtcBin.setRemoteDescription).
+ * associated of the same kind, as webrtcbin matches them) is decided natively,
+ * on the actions thread, just before the description is applied
+ * (NativeWebRtcBin.setRemoteDescription). Counted by kind: a receiver made for a
+ * section that an unassociated transceiver of the same kind will take gives
+ * webrtcbin 1.22 two candidates, and its set-remote-description and
+ * create-answer then pick different ones; the one left with a mid and no
+ * transport crashes webrtcbin at the next ICE state change
+ * (test/fixtures/fuzz/findings/sdp-recvonly-beside-own-audio.json).
  */
 function receiversFor(sdp: string): ReceiverPlan[] {
   const receivers: ReceiverPlan[] = [];
   for (const media of parseSdp(sdp).media) {
     if (isRejected(media)) continue;
     const caps = receiveCapsFor(media);
-    if (caps !== null) receivers.push({ mid: media.mid === undefined ? null : String(media.mid), caps, video: media.type === 'video' });
+    if (caps !== null) receivers.push({ mid: media.mid === undefined ? null : String(media.mid), caps, kind: media.type });
   }
   return receivers;
 }

@@ -1,6 +1,6 @@
 'use strict';
-// What the whip-server and whep-server commands share: option checks, ICE
-// server options, the player page, and a clean shutdown on Ctrl+C.
+// What the commands share: option checks, ICE server options, loading the
+// built library, the WHEP player page, and a clean shutdown on Ctrl+C.
 
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -33,18 +33,21 @@ function parseIceServers(stun, turns = []) {
     servers.push({ urls: stun });
   }
   for (const turn of turns) {
-    const match = /^(turns?):([^:@\s]+):([^@\s]+)@([^\s@]+)$/.exec(turn);
+    const match = /^(turns?):([^:@\s]+):([^@\s]*)@([^\s@]+)$/.exec(turn);
     if (!match) throw usageError(`invalid --turn (expected turn:user:password@host[:port]); got "${turn.replace(/:[^:@]*@/, ':***@')}"`);
     servers.push({ urls: `${match[1]}:${match[4]}`, username: decodeURIComponent(match[2]), credential: decodeURIComponent(match[3]) });
   }
   return servers;
 }
 
-function loadLibrary() {
+/** The built library (or one of its entry points, such as '../dist/cjs/signalling/index.js'). */
+function loadLibrary(modulePath = '../dist/cjs/index.js') {
   try {
-    return require('../dist/cjs/index.js');
+    return require(modulePath);
   } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND') throw new Error('dist/cjs is missing; build the TypeScript first with "npm run build:ts"');
+    if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist')) {
+      throw new Error(`${modulePath} is missing; build the TypeScript first with "npm run build:ts"`);
+    }
     throw err;
   }
 }
