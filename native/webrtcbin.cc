@@ -274,9 +274,10 @@ struct NativeWebRtcBin::Attachment {
   void Attach(SharedObject created, const DispatchTarget& target) {
     if (created == nullptr || g_strcmp0(G_OBJECT_TYPE_NAME(created.get()), "GstWebRTCBin") != 0) return;  // creation failed
     element = std::move(created);
-    for (const auto& [signal, callback] : Signals())
-      handlers.push_back(g_signal_connect_data(element.get(), signal, callback, DispatchTarget::New(target.dispatcher, target.target),
-                                               DispatchTarget::Free, static_cast<GConnectFlags>(0)));
+    for (int i = 0; i < kSignalCount; i++)
+      handlers.push_back(g_signal_connect_data(element.get(), Signals()[i].signal, Signals()[i].callback,
+                                               DispatchTarget::New(target.dispatcher, target.target), DispatchTarget::Free,
+                                               static_cast<GConnectFlags>(0)));
   }
 
   void Detach() {
@@ -285,9 +286,16 @@ struct NativeWebRtcBin::Attachment {
     element = nullptr;  // if this is the last reference, finalizing joins webrtcbin's threads: here, not on JS's
   }
 
-  // Every signal NativeWebRtcBin forwards (see the handlers above).
-  static const std::vector<std::pair<const char*, GCallback>>& Signals() {
-    static const std::vector<std::pair<const char*, GCallback>> signals = {
+  // Every signal NativeWebRtcBin forwards (see the handlers above). A plain
+  // array, nothing to destroy at exit: a thread left behind at process exit (a
+  // stuck webrtcbin) may still read it while static destructors run.
+  struct Handler {
+    const char* signal;
+    GCallback callback;
+  };
+  static constexpr int kSignalCount = 8;
+  static const Handler* Signals() {
+    static const Handler signals[kSignalCount] = {
         {"on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded)},
         {"on-ice-candidate", G_CALLBACK(OnIceCandidate)},
         {"notify::connection-state", G_CALLBACK(OnStateNotify)},
@@ -379,7 +387,7 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
     return;
   }
   webrtcbin_ = GST_ELEMENT(g_object_ref(element.ready.get()));
-  for (const auto& [signal, callback] : Attachment::Signals()) Connect(signal, callback);
+  for (int i = 0; i < Attachment::kSignalCount; i++) Connect(Attachment::Signals()[i].signal, Attachment::Signals()[i].callback);
   // Sink pads requested before we attached (a pipeline description that links into webrtcbin).
   GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
   gst_iterator_foreach(
