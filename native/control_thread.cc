@@ -74,6 +74,11 @@ bool ControlThread::Post(Task task) {
   return true;
 }
 
+bool ControlThread::Idle() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return tasks_.empty() && !running_;
+}
+
 void ControlThread::Finish() {
   std::lock_guard<std::mutex> lock(mutex_);
   finishing_ = true;
@@ -87,6 +92,7 @@ void ControlThread::Run(const std::string& name) {
     Task task;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      running_ = false;
       wake_.wait(lock, [this] { return !tasks_.empty() || finishing_; });
       if (tasks_.empty()) {
         ended_ = true;
@@ -94,6 +100,7 @@ void ControlThread::Run(const std::string& name) {
       }
       task = std::move(tasks_.front());
       tasks_.pop_front();
+      running_ = true;
     }
     task();  // drops what it captured (object references) here, on this thread
   }

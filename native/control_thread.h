@@ -64,6 +64,10 @@ class ControlThread {
   // Any thread. Queues `task`; false (and the task is dropped) once the thread has ended.
   bool Post(Task task);
 
+  // Any thread. Whether no task is queued or running now: a barrier behind
+  // "what was queued before" has nothing to wait for (and need not wake it).
+  bool Idle();
+
   // Any thread. The thread ends after the tasks queued so far, and those posted
   // while they run, have run. Idempotent.
   void Finish();
@@ -78,4 +82,5 @@ class ControlThread {
   std::deque<Task> tasks_;
   bool finishing_ = false;
   bool ended_ = false;
+  bool running_ = false;  // a task is running
 };

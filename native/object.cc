@@ -24,6 +24,50 @@ Napi::Object NativeObject::New(Napi::Env env, GObject* object) {
   return AddonData::Of(env)->objectConstructor.New({Napi::External<GObject>::New(env, object)});
 }
 
+Napi::Object NativeObject::NewPending(Napi::Env env, std::shared_ptr<ObjectSlot> slot) {
+  Napi::Object handle = New(env, nullptr);
+  Unwrap(handle)->pending_ = std::move(slot);
+  return handle;
+}
+
+ObjectFuture NativeObject::Future(const Napi::Value& value, const char* what) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(AddonData::Of(env)->objectConstructor.Value()))
+    throw Napi::TypeError::New(env, std::string(what) + ": expected a GStreamer object");
+  NativeObject* self = Unwrap(value.As<Napi::Object>());
+  if (self->pending_ != nullptr && !self->pending_->Settled()) return ObjectFuture{nullptr, self->pending_};
+  return ObjectFuture{Share(self->Object(env)), nullptr};
+}
+
+void ObjectSlot::Fill(gpointer object) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  g_weak_ref_set(&ref_, object);
+  done_ = true;
+  settled_.notify_all();
+}
+
+void ObjectSlot::Fail(const GError* error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  error_ = g_error_copy(error);
+  done_ = true;
+  settled_.notify_all();
+}
+
+ObjectRef ObjectSlot::Wait(GError** error) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  settled_.wait(lock, [this] { return done_; });
+  if (error_ != nullptr) {
+    *error = g_error_copy(error_);
+    return nullptr;
+  }
+  return ObjectRef(static_cast<GObject*>(g_weak_ref_get(&ref_)));
+}
+
+bool ObjectSlot::Settled() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return done_;
+}
+
 ObjectRef NativeObject::From(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
   Napi::Env env = value.Env();
@@ -35,13 +79,25 @@ NativeObject::NativeObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   // Only native code creates these (through New), passing the object as an External.
   g_weak_ref_init(&ref_, nullptr);
   RequireType(info.Env(), info.Length() == 1 && info[0].IsExternal(), "NativeObject cannot be constructed from JS");
-  g_weak_ref_set(&ref_, info[0].As<Napi::External<GObject>>().Data());
+  g_weak_ref_set(&ref_, info[0].As<Napi::External<GObject>>().Data());  // null for a pending handle (NewPending)
   napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
 }
 
 NativeObject::~NativeObject() { g_weak_ref_clear(&ref_); }
 
 ObjectRef NativeObject::Object(Napi::Env env) const {
+  if (pending_ != nullptr) {
+    // Used synchronously while a queued task creates it: wait (documented).
+    GError* error = nullptr;
+    ObjectRef created = pending_->Wait(&error);
+    if (error != nullptr) {
+      Napi::Error jsError = MakeGstError(env, error);
+      g_error_free(error);
+      throw jsError;
+    }
+    g_weak_ref_set(const_cast<GWeakRef*>(&ref_), created.get());
+    pending_.reset();
+  }
   auto* object = static_cast<GObject*>(g_weak_ref_get(const_cast<GWeakRef*>(&ref_)));
   if (object == nullptr) throw MakeGstError(env, "the object no longer exists: its pipeline was closed or it was removed", ErrorCode::Closed);
   return ObjectRef(object);

@@ -10,7 +10,9 @@
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 struct ObjectUnref {
   void operator()(gpointer object) const { g_object_unref(object); }
@@ -22,6 +24,55 @@ using ObjectRef = std::unique_ptr<GObject, ObjectUnref>;
 using SharedObject = std::shared_ptr<GObject>;
 inline SharedObject Share(ObjectRef ref) { return SharedObject(std::move(ref)); }
 inline SharedObject ShareNew(gpointer object) { return SharedObject(G_OBJECT(g_object_ref(object)), ObjectUnref()); }
+
+// An object a queued task creates later, on a pipeline's control thread (an
+// element being made and added). The JS handle exists at once; tasks queued
+// after the creation find the object here, and the JS thread, should it use the
+// handle synchronously before then, waits for it (the one wait documented in
+// docs/threads.md). Holds a weak reference, as handles do: the bin owns it.
+class ObjectSlot {
+ public:
+  ObjectSlot() { g_weak_ref_init(&ref_, nullptr); }
+  ~ObjectSlot() {
+    g_weak_ref_clear(&ref_);
+    if (error_ != nullptr) g_error_free(error_);
+  }
+  ObjectSlot(const ObjectSlot&) = delete;
+  ObjectSlot& operator=(const ObjectSlot&) = delete;
+
+  // Control thread: the object exists (weakly referenced).
+  void Fill(gpointer object);
+  // Control thread: it could not be made; keeps a copy of `error`.
+  void Fail(const GError* error);
+  // Any thread: waits until filled or failed. A strong reference, or null with
+  // *error set to a copy of the failure (or left null when the object is gone).
+  ObjectRef Wait(GError** error);
+  bool Settled();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable settled_;
+  bool done_ = false;
+  GWeakRef ref_;
+  GError* error_ = nullptr;
+};
+
+// What a queued task captures for a handle's object: the object itself, or the
+// slot of one being created by an earlier task on the same thread (or one the
+// task waits behind, such as a webrtcbin's actions after the pipeline barrier).
+struct ObjectFuture {
+  SharedObject ready;
+  std::shared_ptr<ObjectSlot> slot;
+  // On the thread the task runs on: the object, or null when its creation failed
+  // or it is gone.
+  SharedObject Get() const {
+    if (ready != nullptr || slot == nullptr) return ready;
+    GError* error = nullptr;
+    ObjectRef object = slot->Wait(&error);
+    if (error != nullptr) g_error_free(error);
+    return object == nullptr ? nullptr : Share(std::move(object));
+  }
+};
 
 class NativeObject : public Napi::ObjectWrap<NativeObject> {
  public:
@@ -42,6 +93,11 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
 
   static void Init(Napi::Env env, Napi::Object exports);
   static Napi::Object New(Napi::Env env, GObject* object);
+  // A handle on an object a queued task is still creating (see ObjectSlot).
+  static Napi::Object NewPending(Napi::Env env, std::shared_ptr<ObjectSlot> slot);
+  // For a queued task: the handle's object, or its slot while it is being
+  // created; never waits. Throws TypeError for anything but a NativeObject.
+  static ObjectFuture Future(const Napi::Value& value, const char* what);
   // A strong reference to the object of a NativeObject handle; null for any other
   // value. Throws if the object no longer exists.
   static ObjectRef From(const Napi::Value& value);
@@ -61,4 +117,6 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   GParamSpec* FindProperty(GObject* object, const Napi::Value& name, std::string* nameOut);
 
   GWeakRef ref_;
+  // Set while the object is being created; cleared (ref_ set) once JS has used it after that.
+  mutable std::shared_ptr<ObjectSlot> pending_;
 };

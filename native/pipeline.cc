@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "addon.h"
 #include "args.h"
@@ -192,6 +194,8 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::ElementsByFactory>("elementsByFactory", kMethod),
                                                InstanceMethod<&NativePipeline::AddBin>("addBin", kMethod),
                                                InstanceMethod<&NativePipeline::AddElement>("addElement", kMethod),
+                                               InstanceMethod<&NativePipeline::AddBinLater>("addBinLater", kMethod),
+                                               InstanceMethod<&NativePipeline::AddElementLater>("addElementLater", kMethod),
                                                InstanceMethod<&NativePipeline::RemoveElement>("removeElement", kMethod),
                                                InstanceMethod<&NativePipeline::Link>("link", kMethod),
                                                InstanceMethod<&NativePipeline::AcceptsCurrentCaps>("acceptsCurrentCaps", kMethod),
@@ -421,21 +425,122 @@ Napi::Value NativePipeline::AddElement(const Napi::CallbackInfo& info) {
   return NativeObject::New(info.Env(), G_OBJECT(element));
 }
 
+// Settings given at creation: [path, value] pairs, the value as text (parsed
+// for the property's type as gst-launch does). A path names a property, or a
+// chain of object-valued properties and then one, e.g. "ice-agent.agent.upnp".
+// A property the object does not have is skipped: settings are for every
+// version of the plugins (an older libnice lacks some).
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+Settings SettingsArg(const Napi::Value& value) {
+  Settings settings;
+  if (value.IsUndefined() || value.IsNull()) return settings;
+  RequireType(value.Env(), value.IsArray(), "settings: expected an array of [path, value] pairs");
+  Napi::Array pairs = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < pairs.Length(); i++) {
+    Napi::Value pair = pairs.Get(i);
+    RequireType(value.Env(), pair.IsArray() && pair.As<Napi::Array>().Length() == 2, "settings: expected [path, value] pairs");
+    settings.emplace_back(StringArg(pair.As<Napi::Array>().Get(0u), "setting path"), StringArg(pair.As<Napi::Array>().Get(1u), "setting value"));
+  }
+  return settings;
+}
+
+void ApplySettings(GObject* object, const Settings& settings) {
+  for (const auto& [path, value] : settings) {
+    GObject* target = G_OBJECT(g_object_ref(object));
+    std::string rest = path;
+    for (size_t dot; target != nullptr && (dot = rest.find('.')) != std::string::npos; rest = rest.substr(dot + 1)) {
+      const std::string step = rest.substr(0, dot);
+      GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(target), step.c_str());
+      GObject* next = nullptr;
+      if (spec != nullptr && g_type_is_a(spec->value_type, G_TYPE_OBJECT)) g_object_get(target, step.c_str(), &next, nullptr);
+      g_object_unref(target);
+      target = next;
+    }
+    if (target == nullptr) continue;
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(target), rest.c_str()) != nullptr) gst_util_set_object_arg(target, rest.c_str(), value.c_str());
+    g_object_unref(target);
+  }
+}
+
+Napi::Value NativePipeline::QueueCreation(Napi::Env env, bool locked, std::function<GstElement*(GError**)> make) {
+  RequireOpen(env);
+  auto slot = std::make_shared<ObjectSlot>();
+  SharedObject pipeline = ShareNew(pipeline_);
+  Napi::Value id = Queue(env, [slot, pipeline, locked, make] {
+    GError* error = nullptr;
+    GstElement* element = make(&error);
+    if (element != nullptr && error == nullptr) {
+      if (locked) gst_element_set_locked_state(element, TRUE);
+      if (gst_bin_add(GST_BIN(pipeline.get()), element)) {
+        slot->Fill(element);
+        return OperationResult{};
+      }
+      error = NewGError(ErrorCode::NameInUse, std::string("an element named \"") + GST_OBJECT_NAME(element) + "\" already exists");
+      element = nullptr;  // gst_bin_add() sank and dropped it
+    }
+    if (element != nullptr) gst_object_unref(gst_object_ref_sink(element));
+    slot->Fail(error);
+    return OperationResult{"", error};
+  });
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("element", NativeObject::NewPending(env, slot));
+  result.Set("id", id);
+  return result;
+}
+
+// addBinLater(description) -> { element, id }: addBin() on the control thread.
+// The handle is usable at once (see ObjectSlot); `done` carries a parse error.
+Napi::Value NativePipeline::AddBinLater(const Napi::CallbackInfo& info) {
+  const std::string description = StringArg(info[0], "description");
+  // Locked until syncState(), as addBin() does: a pipeline state change must not start a branch before it is linked.
+  return QueueCreation(info.Env(), true, [description](GError** error) {
+    return gst_parse_bin_from_description_full(description.c_str(), TRUE, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, error);
+  });
+}
+
+// addElementLater(factory, name | null, settings?) -> { element, id }: makes the
+// element on the control thread (a webrtcbin's creation starts threads and waits
+// for them), applies `settings` (SettingsArg) and adds it, not locked (as addElement()).
+Napi::Value NativePipeline::AddElementLater(const Napi::CallbackInfo& info) {
+  const std::string factory = StringArg(info[0], "factory");
+  const std::string name = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  Settings settings = SettingsArg(info[2]);
+  return QueueCreation(info.Env(), false, [factory, name, settings](GError** error) -> GstElement* {
+    GstElement* element = gst_element_factory_make(factory.c_str(), name.empty() ? nullptr : name.c_str());
+    if (element == nullptr) {
+      g_set_error(error, GST_PARSE_ERROR, GST_PARSE_ERROR_NO_SUCH_ELEMENT, "no element \"%s\"", factory.c_str());
+      return nullptr;
+    }
+    ApplySettings(G_OBJECT(element), settings);
+    return element;
+  });
+}
+
 // removeElement(element) -> operation id. Takes the element out of its bin at
 // once (its name is free again and nothing finds it; its pads are unlinked,
 // which does not wait for data), then stops it on the control thread (state
 // NULL joins its streaming threads) and drops it there.
 Napi::Value NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  SharedObject element = Share(ElementArg(info[0], "element"));
-  GstElement* self = GST_ELEMENT(element.get());
-  GstObject* parent = gst_object_get_parent(GST_OBJECT(self));
-  if (parent != nullptr) {
+  ObjectFuture future = NativeObject::Future(info[0], "removeElement");
+  auto takeOut = [](GstElement* self) {
+    GstObject* parent = gst_object_get_parent(GST_OBJECT(self));
+    if (parent == nullptr) return;
     gst_element_set_locked_state(self, TRUE);  // no state change of the pipeline reaches it any more
     gst_bin_remove(GST_BIN(parent), self);
     gst_object_unref(parent);
+  };
+  if (future.ready != nullptr) {
+    RequireType(info.Env(), GST_IS_ELEMENT(future.ready.get()), "removeElement: expected an element");
+    takeOut(GST_ELEMENT(future.ready.get()));
   }
-  return Queue(info.Env(), [element] {
+  // An element still being created leaves the pipeline on the control thread, right after.
+  const bool created = future.ready != nullptr;
+  return Queue(info.Env(), [future, created, takeOut] {
+    SharedObject element = future.Get();
+    if (element == nullptr || !GST_IS_ELEMENT(element.get())) return OperationResult{};
+    if (!created) takeOut(GST_ELEMENT(element.get()));
     gst_element_set_state(GST_ELEMENT(element.get()), GST_STATE_NULL);
     return OperationResult{};
   });
@@ -496,8 +601,10 @@ void NativePipeline::Unlink(const Napi::CallbackInfo& info) {
 // at its parent's state; `done` carries a StateChangeFailed error if it cannot.
 Napi::Value NativePipeline::SyncState(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  SharedObject element = Share(ElementArg(info[0], "element"));
-  return Queue(info.Env(), [element] {
+  ObjectFuture future = NativeObject::Future(info[0], "syncState");  // an element created by an earlier task
+  return Queue(info.Env(), [future] {
+    SharedObject element = future.Get();
+    if (element == nullptr || !GST_IS_ELEMENT(element.get())) return OperationResult{"", NewGError(ErrorCode::Closed, "the element was not created or is gone")};
     GstElement* self = GST_ELEMENT(element.get());
     gst_element_set_locked_state(self, FALSE);
     if (gst_element_sync_state_with_parent(self)) return OperationResult{};

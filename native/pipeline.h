@@ -52,6 +52,11 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   Napi::Value ElementsByFactory(const Napi::CallbackInfo& info);
   Napi::Value AddBin(const Napi::CallbackInfo& info);
   Napi::Value AddElement(const Napi::CallbackInfo& info);
+  Napi::Value AddBinLater(const Napi::CallbackInfo& info);
+  Napi::Value AddElementLater(const Napi::CallbackInfo& info);
+  // JS thread: queues a task that makes an element, configures it and adds it
+  // (`locked`: its state locked until syncState()) to the pipeline; returns { element: pending handle, id }.
+  Napi::Value QueueCreation(Napi::Env env, bool locked, std::function<GstElement*(GError**)> make);
   Napi::Value RemoveElement(const Napi::CallbackInfo& info);
   void Link(const Napi::CallbackInfo& info);
   Napi::Value AcceptsCurrentCaps(const Napi::CallbackInfo& info);

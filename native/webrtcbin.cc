@@ -3,9 +3,13 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "addon.h"
 #include "args.h"
@@ -116,7 +120,194 @@ void LeaveNull(GstElement* webrtcbin) {
   g_rec_mutex_unlock(GST_STATE_GET_LOCK(webrtcbin));
 }
 
+// --- preparation run on the actions thread, just before the action it precedes ---
+// (it takes webrtcbin's lock and pad and element locks: never on the JS thread)
+
+void SetNack(GstWebRTCRTPTransceiver* transceiver) {
+  gboolean nack = FALSE;
+  g_object_get(transceiver, "do-nack", &nack, nullptr);
+  if (!nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+}
+
+bool CapsMediaIs(GstCaps* caps, const char* media) {
+  if (caps == nullptr || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return false;
+  return g_strcmp0(gst_structure_get_string(gst_caps_get_structure(caps, 0), "media"), media) == 0;
+}
+
+// Before create-offer / create-answer: NACK and retransmission on every video
+// transceiver (lib/core/webrtcbin.ts asks for it: browsers negotiate them). A
+// transceiver made for a sink pad stays of kind unknown until negotiated: its
+// pad's caps tell.
+void EnableVideoNack(GstElement* webrtcbin) {
+  GArray* transceivers = nullptr;
+  g_signal_emit_by_name(webrtcbin, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers != nullptr && i < transceivers->len; i++) {
+    GstWebRTCRTPTransceiver* transceiver = g_array_index(transceivers, GstWebRTCRTPTransceiver*, i);
+    GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+    g_object_get(transceiver, "kind", &kind, nullptr);
+    if (kind == GST_WEBRTC_KIND_VIDEO) SetNack(transceiver);
+  }
+  if (transceivers != nullptr) g_array_unref(transceivers);
+  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin);
+  gst_iterator_foreach(
+      pads,
+      [](const GValue* value, gpointer) {
+        GstPad* pad = GST_PAD(g_value_get_object(value));
+        if (g_object_class_find_property(G_OBJECT_GET_CLASS(pad), "transceiver") == nullptr) return;
+        GstCaps* caps = gst_pad_get_current_caps(pad);
+        GstWebRTCRTPTransceiver* transceiver = nullptr;
+        if (CapsMediaIs(caps, "video")) g_object_get(pad, "transceiver", &transceiver, nullptr);
+        if (transceiver != nullptr) {
+          SetNack(transceiver);
+          gst_object_unref(transceiver);
+        }
+        if (caps != nullptr) gst_caps_unref(caps);
+      },
+      nullptr);
+  gst_iterator_free(pads);
+}
+
+// What lib/core/webrtcbin.ts decided a remote offer's m-sections need to be
+// received with feedback (see receiversFor there): taken as webrtcbin
+// takes them, by mid, else by a transceiver not yet associated of the same kind
+// (or of none yet); the others get a receiving transceiver with these caps.
+struct Receiver {
+  std::string mid;  // empty: none
+  std::string caps;
+  GstWebRTCKind kind;
+};
+
+void PrepareReceivers(GstElement* webrtcbin, const std::vector<Receiver>& receivers) {
+  if (receivers.empty()) return;
+  std::set<std::string> mids;
+  std::vector<GstWebRTCKind> unassociated;  // the kinds of the transceivers without a mid
+  GArray* transceivers = nullptr;
+  g_signal_emit_by_name(webrtcbin, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers != nullptr && i < transceivers->len; i++) {
+    gchar* mid = nullptr;
+    GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+    g_object_get(g_array_index(transceivers, GstWebRTCRTPTransceiver*, i), "mid", &mid, "kind", &kind, nullptr);
+    if (mid != nullptr) mids.insert(mid);
+    else unassociated.push_back(kind);
+    g_free(mid);
+  }
+  if (transceivers != nullptr) g_array_unref(transceivers);
+  for (const Receiver& receiver : receivers) {
+    if (!receiver.mid.empty() && mids.count(receiver.mid) > 0) continue;
+    auto taker = std::find_if(unassociated.begin(), unassociated.end(),
+                              [&](GstWebRTCKind kind) { return kind == receiver.kind || kind == GST_WEBRTC_KIND_UNKNOWN; });
+    if (taker != unassociated.end()) {
+      unassociated.erase(taker);
+      continue;
+    }
+    GstCaps* caps = gst_caps_from_string(receiver.caps.c_str());
+    if (caps == nullptr) continue;
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_signal_emit_by_name(webrtcbin, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+    gst_caps_unref(caps);
+    if (transceiver == nullptr) continue;
+    if (receiver.kind == GST_WEBRTC_KIND_VIDEO) SetNack(transceiver);
+    gst_object_unref(transceiver);
+  }
+}
+
+std::vector<Receiver> ReceiversArg(const Napi::Value& value) {
+  std::vector<Receiver> receivers;
+  if (!value.IsArray()) return receivers;
+  Napi::Array list = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    RequireType(value.Env(), item.IsObject(), "receivers: expected objects { mid, caps, kind }");
+    Napi::Object receiver = item.As<Napi::Object>();
+    Napi::Value mid = receiver.Get("mid");
+    const std::string kind = StringArg(receiver.Get("kind"), "receiver kind");
+    receivers.push_back(Receiver{mid.IsString() ? mid.As<Napi::String>().Utf8Value() : "", StringArg(receiver.Get("caps"), "receiver caps"),
+                                 kind == "video" ? GST_WEBRTC_KIND_VIDEO : kind == "audio" ? GST_WEBRTC_KIND_AUDIO : GST_WEBRTC_KIND_UNKNOWN});
+  }
+  return receivers;
+}
+
+GQuark UnpacedQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-unpaced");
+  return quark;
+}
+
+// webrtcbin 1.22 paces each input with a clocksync that syncs to the clock; for
+// a live source (a latency query upstream says so) that only delays every
+// buffer by the pipeline latency. Its `sync` goes off once per clocksync (its
+// lock is held while it waits for the clock).
+void UnpaceLiveInputs(GstElement* webrtcbin) {
+  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin);
+  gst_iterator_foreach(
+      pads,
+      [](const GValue* value, gpointer) {
+        GstPad* pad = GST_PAD(g_value_get_object(value));
+        GstPad* target = GST_IS_GHOST_PAD(pad) ? gst_ghost_pad_get_target(GST_GHOST_PAD(pad)) : nullptr;
+        GstElement* inner = target != nullptr ? gst_pad_get_parent_element(target) : nullptr;
+        GstElementFactory* factory = inner != nullptr ? gst_element_get_factory(inner) : nullptr;
+        if (factory != nullptr && g_strcmp0(GST_OBJECT_NAME(factory), "clocksync") == 0 && g_object_get_qdata(G_OBJECT(inner), UnpacedQuark()) == nullptr) {
+          GstQuery* query = gst_query_new_latency();
+          gboolean live = FALSE;
+          if (gst_pad_peer_query(pad, query)) gst_query_parse_latency(query, &live, nullptr, nullptr);
+          gst_query_unref(query);
+          if (live) {
+            g_object_set_qdata(G_OBJECT(inner), UnpacedQuark(), GINT_TO_POINTER(1));
+            g_object_set(inner, "sync", FALSE, nullptr);
+          }
+        }
+        if (inner != nullptr) gst_object_unref(inner);
+        if (target != nullptr) gst_object_unref(target);
+      },
+      nullptr);
+  gst_iterator_free(pads);
+}
+
 }  // namespace
+
+// The handlers of a webrtcbin that was still being created when JS attached:
+// connected on the control thread, disconnected on the actions thread after the
+// pipeline barrier (so after they were connected). Never touched by JS.
+struct NativeWebRtcBin::Attachment {
+  SharedObject element;
+  std::vector<gulong> handlers;
+
+  void Attach(SharedObject created, const DispatchTarget& target) {
+    if (created == nullptr || g_strcmp0(G_OBJECT_TYPE_NAME(created.get()), "GstWebRTCBin") != 0) return;  // creation failed
+    element = std::move(created);
+    for (int i = 0; i < kSignalCount; i++)
+      handlers.push_back(g_signal_connect_data(element.get(), Signals()[i].signal, Signals()[i].callback,
+                                               DispatchTarget::New(target.dispatcher, target.target), DispatchTarget::Free,
+                                               static_cast<GConnectFlags>(0)));
+  }
+
+  void Detach() {
+    for (gulong handler : handlers) g_signal_handler_disconnect(element.get(), handler);
+    handlers.clear();
+    element = nullptr;  // if this is the last reference, finalizing joins webrtcbin's threads: here, not on JS's
+  }
+
+  // Every signal NativeWebRtcBin forwards (see the handlers above). A plain
+  // array, nothing to destroy at exit: a thread left behind at process exit (a
+  // stuck webrtcbin) may still read it while static destructors run.
+  struct Handler {
+    const char* signal;
+    GCallback callback;
+  };
+  static constexpr int kSignalCount = 8;
+  static const Handler* Signals() {
+    static const Handler signals[kSignalCount] = {
+        {"on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded)},
+        {"on-ice-candidate", G_CALLBACK(OnIceCandidate)},
+        {"notify::connection-state", G_CALLBACK(OnStateNotify)},
+        {"notify::ice-connection-state", G_CALLBACK(OnStateNotify)},
+        {"notify::ice-gathering-state", G_CALLBACK(OnStateNotify)},
+        {"notify::signaling-state", G_CALLBACK(OnStateNotify)},
+        {"pad-added", G_CALLBACK(OnPadAdded)},
+        {"on-data-channel", G_CALLBACK(OnDataChannel)},
+    };
+    return signals;
+  }
+};
 
 // Passed once the pipeline's control thread has run everything queued on it
 // before: an action waits for it, so it sees the pipeline as the calls made
@@ -138,7 +329,8 @@ struct NativeWebRtcBin::Barrier {
 
 std::shared_ptr<NativeWebRtcBin::Barrier> NativeWebRtcBin::PipelineBarrier() const {
   auto barrier = std::make_shared<Barrier>();
-  if (!control_->Post([barrier] { barrier->Pass(); })) barrier->Pass();  // the pipeline's thread has ended: nothing to wait for
+  // Nothing queued or running there (the common case once a pipeline runs): nothing to wait for, no thread to wake.
+  if (control_->Idle() || !control_->Post([barrier] { barrier->Pass(); })) barrier->Pass();  // or its thread has ended
   return barrier;
 }
 
@@ -158,6 +350,7 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativeWebRtcBin::PendingSinkCaps>("pendingSinkCaps", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::SinkPads>("sinkPads", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::UpstreamLive>("upstreamLive", kMethod),
+                                               InstanceMethod<&NativeWebRtcBin::UnpaceLiveInputsLater>("unpaceLiveInputs", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::Close>("close", kMethod),
                                            });
@@ -169,22 +362,32 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
   Napi::Env env = info.Env();
   NativePipeline* pipeline = NativePipeline::From(info[0]);
   if (pipeline->dispatcher() == nullptr) throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
-  ObjectRef element = NativeObject::From(info[1]);
-  RequireType(env, element != nullptr && g_strcmp0(G_OBJECT_TYPE_NAME(element.get()), "GstWebRTCBin") == 0, "expected a webrtcbin element");
+  ObjectFuture element = NativeObject::Future(info[1], "NativeWebRtcBin");
+  RequireType(env, element.slot != nullptr || g_strcmp0(G_OBJECT_TYPE_NAME(element.ready.get()), "GstWebRTCBin") == 0, "expected a webrtcbin element");
 
-  webrtcbin_ = GST_ELEMENT(element.release());
   control_ = pipeline->control();
   actions_ = ControlThread::Start("gst-node-rtc", AddonData::Of(env)->threads);
   id_ = pipeline->dispatcher()->NewTargetId();
   target_ = DispatchTarget::New(pipeline->dispatcher(), id_);
-  Connect("on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded));
-  Connect("on-ice-candidate", G_CALLBACK(OnIceCandidate));
-  Connect("notify::connection-state", G_CALLBACK(OnStateNotify));
-  Connect("notify::ice-connection-state", G_CALLBACK(OnStateNotify));
-  Connect("notify::ice-gathering-state", G_CALLBACK(OnStateNotify));
-  Connect("notify::signaling-state", G_CALLBACK(OnStateNotify));
-  Connect("pad-added", G_CALLBACK(OnPadAdded));
-  Connect("on-data-channel", G_CALLBACK(OnDataChannel));
+  if (element.slot != nullptr) {
+    // Being created on the control thread: connect there, right after, before
+    // anything queued later (its start) can make it signal.
+    pending_ = element.slot;
+    attachment_ = std::make_shared<Attachment>();
+    std::shared_ptr<Attachment> attachment = attachment_;
+    auto target = std::shared_ptr<DispatchTarget>(DispatchTarget::New(target_->dispatcher, target_->target), DispatchTarget::FreeNotify);
+    // The JS thread, should it need the element before then, waits for this too (see Element()).
+    attached_ = std::make_shared<Barrier>();
+    std::shared_ptr<Barrier> attached = attached_;
+    if (!control_->Post([attachment, element, target, attached] {
+          attachment->Attach(element.Get(), *target);
+          attached->Pass();
+        }))
+      attached_->Pass();
+    return;
+  }
+  webrtcbin_ = GST_ELEMENT(g_object_ref(element.ready.get()));
+  for (int i = 0; i < Attachment::kSignalCount; i++) Connect(Attachment::Signals()[i].signal, Attachment::Signals()[i].callback);
   // Sink pads requested before we attached (a pipeline description that links into webrtcbin).
   GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
   gst_iterator_foreach(
@@ -195,9 +398,8 @@ NativeWebRtcBin::NativeWebRtcBin(const Napi::CallbackInfo& info) : Napi::ObjectW
 
 // pendingSinkCaps() -> how many linked sink pads have no caps yet.
 Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
   int pending = 0;
-  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
+  GstIterator* pads = gst_element_iterate_sink_pads(Element(info.Env()));
   gst_iterator_foreach(
       pads,
       [](const GValue* value, gpointer count) {
@@ -213,9 +415,8 @@ Napi::Value NativeWebRtcBin::PendingSinkCaps(const Napi::CallbackInfo& info) {
 // to it and the element inside webrtcbin it feeds (or null).
 Napi::Value NativeWebRtcBin::SinkPads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireOpen(env);
   Napi::Array result = Napi::Array::New(env);
-  GstIterator* pads = gst_element_iterate_sink_pads(webrtcbin_);
+  GstIterator* pads = gst_element_iterate_sink_pads(Element(env));
   GValue item = G_VALUE_INIT;
   while (gst_iterator_next(pads, &item) == GST_ITERATOR_OK) {
     GstPad* pad = GST_PAD(g_value_get_object(&item));
@@ -262,13 +463,29 @@ NativeWebRtcBin::~NativeWebRtcBin() { Release(); }
 // the element. The reference is dropped on the control thread: if it is the last
 // one, finalizing webrtcbin joins its threads.
 void NativeWebRtcBin::Release() {
-  if (webrtcbin_ == nullptr) return;
-  Disconnect();
+  if (released_) return;
+  released_ = true;
   DispatchTarget::Free(target_);
   target_ = nullptr;
   GstElement* webrtcbin = webrtcbin_;
   webrtcbin_ = nullptr;
-  if (!actions_->Post([webrtcbin] { gst_object_unref(webrtcbin); })) gst_object_unref(webrtcbin);
+  pending_ = nullptr;
+  std::shared_ptr<Attachment> attachment = std::move(attachment_);
+  // Handlers connected on the control thread are disconnected once it has connected them.
+  std::shared_ptr<Barrier> connected = attachment != nullptr ? PipelineBarrier() : nullptr;
+  // Disconnecting takes GLib's signal lock, which every streaming thread emitting
+  // a signal takes too: done on the actions thread. Events posted meanwhile go
+  // to a target JS has unsubscribed, and are dropped there.
+  std::vector<gulong> handlers = std::move(handlers_);
+  handlers_.clear();
+  auto release = [webrtcbin, handlers, attachment, connected] {
+    if (connected != nullptr) connected->Wait();
+    if (attachment != nullptr) attachment->Detach();
+    if (webrtcbin == nullptr) return;
+    for (gulong handler : handlers) g_signal_handler_disconnect(webrtcbin, handler);
+    gst_object_unref(webrtcbin);
+  };
+  if (!actions_->Post(release)) release();
   actions_->Finish();
 }
 
@@ -278,13 +495,33 @@ void NativeWebRtcBin::Connect(const char* signal, GCallback callback) {
                                             DispatchTarget::Free, static_cast<GConnectFlags>(0)));
 }
 
-void NativeWebRtcBin::Disconnect() {
-  for (gulong handler : handlers_) g_signal_handler_disconnect(webrtcbin_, handler);
-  handlers_.clear();
+void NativeWebRtcBin::RequireOpen(Napi::Env env) const {
+  if (released_) throw MakeGstError(env, "the webrtcbin is closed", ErrorCode::Closed);
 }
 
-void NativeWebRtcBin::RequireOpen(Napi::Env env) const {
-  if (webrtcbin_ == nullptr) throw MakeGstError(env, "the webrtcbin is closed", ErrorCode::Closed);
+GstElement* NativeWebRtcBin::Element(Napi::Env env) {
+  RequireOpen(env);
+  if (webrtcbin_ == nullptr && pending_ != nullptr) {
+    // A synchronous call before the control thread has made the element: wait for it (documented in docs/threads.md).
+    GError* error = nullptr;
+    ObjectRef created = pending_->Wait(&error);
+    if (error != nullptr) {
+      Napi::Error jsError = MakeGstError(env, error);
+      g_error_free(error);
+      throw jsError;
+    }
+    if (created == nullptr) throw MakeGstError(env, "the webrtcbin no longer exists", ErrorCode::Closed);
+    // And for our handlers: what JS does with it now (create a data channel) makes it signal.
+    attached_->Wait();
+    webrtcbin_ = GST_ELEMENT(created.release());
+    pending_ = nullptr;
+  }
+  return webrtcbin_;
+}
+
+ObjectFuture NativeWebRtcBin::ElementFuture() const {
+  if (webrtcbin_ != nullptr) return ObjectFuture{ShareNew(webrtcbin_), nullptr};
+  return ObjectFuture{nullptr, pending_};
 }
 
 Napi::Value NativeWebRtcBin::Id(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), id_); }
@@ -298,49 +535,84 @@ GstPromise* NativeWebRtcBin::NewPromise(const Napi::Value& id) const {
 void NativeWebRtcBin::EmitWithPromise(Napi::Env env, const Napi::Value& id, std::function<void(GstElement*, GstPromise*)> emit) {
   RequireOpen(env);
   GstPromise* promise = NewPromise(id);
-  SharedObject webrtcbin = ShareNew(webrtcbin_);
+  ObjectFuture element = ElementFuture();
   // Not run (the pipeline's control thread has ended): the promise goes away
   // unanswered, and JS has rejected it already, having closed the pipeline.
   std::shared_ptr<GstPromise> owned(promise, gst_promise_unref);
   std::shared_ptr<Barrier> queuedBefore = PipelineBarrier();
-  if (!actions_->Post([webrtcbin, owned, emit, queuedBefore] {
-        queuedBefore->Wait();
-        emit(GST_ELEMENT(webrtcbin.get()), owned.get());
+  if (!actions_->Post([element, owned, emit, queuedBefore] {
+        queuedBefore->Wait();  // also after the element's creation, when it was still being made
+        SharedObject webrtcbin = element.Get();
+        if (webrtcbin == nullptr) gst_promise_expire(owned.get());  // its creation failed: the operation is answered "expired"
+        else emit(GST_ELEMENT(webrtcbin.get()), owned.get());
       }))
     throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
 }
 
+// createOffer(promiseId, { videoNack? }) / createAnswer(...): `videoNack` first
+// turns NACK/RTX on for every video transceiver, on the actions thread.
 void NativeWebRtcBin::CreateOffer(const Napi::CallbackInfo& info) {
-  EmitWithPromise(info.Env(), info[0], [](GstElement* webrtcbin, GstPromise* promise) {
+  const bool videoNack = info[1].IsObject() && info[1].As<Napi::Object>().Get("videoNack").ToBoolean().Value();
+  EmitWithPromise(info.Env(), info[0], [videoNack](GstElement* webrtcbin, GstPromise* promise) {
+    if (videoNack) EnableVideoNack(webrtcbin);
     g_signal_emit_by_name(webrtcbin, "create-offer", nullptr, promise);
   });
 }
 
 void NativeWebRtcBin::CreateAnswer(const Napi::CallbackInfo& info) {
-  EmitWithPromise(info.Env(), info[0], [](GstElement* webrtcbin, GstPromise* promise) {
+  const bool videoNack = info[1].IsObject() && info[1].As<Napi::Object>().Get("videoNack").ToBoolean().Value();
+  EmitWithPromise(info.Env(), info[0], [videoNack](GstElement* webrtcbin, GstPromise* promise) {
+    if (videoNack) EnableVideoNack(webrtcbin);
     g_signal_emit_by_name(webrtcbin, "create-answer", nullptr, promise);
   });
 }
 
-// setXDescription(promiseId, type, sdp): SDP that does not parse throws here,
-// synchronously (parsing is pure work); applying it happens on the control thread.
+// unpaceLiveInputs(): see UnpaceLiveInputs; queued on the actions thread, no reply.
+// At most one is queued at a time (a burst of sink-caps and descriptions needs
+// one pass after them); it need not wait for the pipeline's control thread, but
+// a pending element is waited for.
+void NativeWebRtcBin::UnpaceLiveInputsLater(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  if (unpaceQueued_->exchange(true)) return;
+  ObjectFuture element = ElementFuture();
+  std::shared_ptr<std::atomic<bool>> queued = unpaceQueued_;
+  std::shared_ptr<Barrier> created = element.slot != nullptr ? PipelineBarrier() : nullptr;
+  const bool posted = actions_->Post([element, queued, created] {
+    queued->store(false);
+    if (created != nullptr) created->Wait();
+    SharedObject webrtcbin = element.Get();
+    if (webrtcbin != nullptr) UnpaceLiveInputs(GST_ELEMENT(webrtcbin.get()));
+  });
+  if (!posted) unpaceQueued_->store(false);
+}
+
+// setXDescription(promiseId, type, sdp): parsed and applied on the actions
+// thread; SDP that does not parse rejects the promise (SdpUnparsable).
 void NativeWebRtcBin::SetDescription(const Napi::CallbackInfo& info, const char* signal) {
   Napi::Env env = info.Env();
   RequireOpen(env);
   GstWebRTCSDPType type = SdpTypeArg(info[1]);
   RequireType(env, info[2].IsString(), "sdp must be a string");
   const std::string text = info[2].As<Napi::String>().Utf8Value();
-  GstSDPMessage* sdp = nullptr;
-  gst_sdp_message_new(&sdp);
-  if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), text.size(), sdp) != GST_SDP_OK) {
-    gst_sdp_message_free(sdp);
-    throw MakeGstError(env, "the SDP could not be parsed", ErrorCode::SdpUnparsable);
-  }
-  std::shared_ptr<GstWebRTCSessionDescription> description(gst_webrtc_session_description_new(type, sdp),
-                                                           gst_webrtc_session_description_free);
   const std::string name = signal;
-  EmitWithPromise(env, info[0], [description, name](GstElement* webrtcbin, GstPromise* promise) {
-    g_signal_emit_by_name(webrtcbin, name.c_str(), description.get(), promise);
+  // setRemoteDescription's 4th argument: the receiving transceivers a remote offer needs (PrepareReceivers).
+  std::vector<Receiver> receivers = name == "set-remote-description" ? ReceiversArg(info[3]) : std::vector<Receiver>();
+  EmitWithPromise(env, info[0], [type, text, name, receivers](GstElement* webrtcbin, GstPromise* promise) {
+    // Parsed here, not on the JS thread (a long SDP takes milliseconds); SDP that
+    // does not parse is the promise's error (SdpUnparsable), before webrtcbin sees anything.
+    GstSDPMessage* sdp = nullptr;
+    gst_sdp_message_new(&sdp);
+    if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(text.data()), text.size(), sdp) != GST_SDP_OK) {
+      gst_sdp_message_free(sdp);
+      GError* error = NewGError(ErrorCode::SdpUnparsable, "the SDP could not be parsed");
+      gst_promise_reply(promise, gst_structure_new("reply", "error", G_TYPE_ERROR, error, nullptr));
+      g_error_free(error);
+      return;
+    }
+    GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(type, sdp);
+    PrepareReceivers(webrtcbin, receivers);
+    g_signal_emit_by_name(webrtcbin, name.c_str(), description, promise);
+    gst_webrtc_session_description_free(description);
   });
 }
 
@@ -360,7 +632,8 @@ Napi::Value NativeWebRtcBin::AddIceCandidate(const Napi::CallbackInfo& info) {
   RequireType(env, info[2].IsString(), "candidate must be a string");
   const guint mline = info[1].As<Napi::Number>().Uint32Value();
   const std::string candidate = info[2].As<Napi::String>().Utf8Value();
-  static const bool hasFull = g_signal_lookup("add-ice-candidate-full", G_OBJECT_TYPE(webrtcbin_)) != 0;
+  const GType type = g_type_from_name("GstWebRTCBin");  // registered once a webrtcbin was made (ours may still be in the making)
+  const bool hasFull = type != 0 && g_signal_lookup("add-ice-candidate-full", type) != 0;
   if (hasFull) {
     EmitWithPromise(env, info[0], [mline, candidate](GstElement* webrtcbin, GstPromise* promise) {
       g_signal_emit_by_name(webrtcbin, "add-ice-candidate-full", mline, candidate.c_str(), promise);
@@ -368,13 +641,14 @@ Napi::Value NativeWebRtcBin::AddIceCandidate(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(env, true);
   }
   const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  SharedObject webrtcbin = ShareNew(webrtcbin_);
+  ObjectFuture element = ElementFuture();
   auto target = std::shared_ptr<DispatchTarget>(DispatchTarget::New(target_->dispatcher, target_->target), DispatchTarget::FreeNotify);
   std::shared_ptr<Barrier> queuedBefore = PipelineBarrier();
-  if (!actions_->Post([webrtcbin, mline, candidate, target, id, queuedBefore] {
+  if (!actions_->Post([element, mline, candidate, target, id, queuedBefore] {
         queuedBefore->Wait();
-        g_signal_emit_by_name(webrtcbin.get(), "add-ice-candidate", mline, candidate.c_str());
-        target->Post("reply", gst_structure_new("reply", "id", G_TYPE_UINT, id, "result", G_TYPE_STRING, "replied", nullptr));
+        SharedObject webrtcbin = element.Get();
+        if (webrtcbin != nullptr) g_signal_emit_by_name(webrtcbin.get(), "add-ice-candidate", mline, candidate.c_str());
+        target->Post("reply", gst_structure_new("reply", "id", G_TYPE_UINT, id, "result", G_TYPE_STRING, webrtcbin != nullptr ? "replied" : "expired", nullptr));
       }))
     throw MakeGstError(env, "the pipeline is closed", ErrorCode::Closed);
   return Napi::Boolean::New(env, true);
@@ -401,7 +675,7 @@ Napi::Value NativeWebRtcBin::AddTransceiver(const Napi::CallbackInfo& info) {
   GstWebRTCRTPTransceiver* transceiver = nullptr;
   const gint directionValue = g_value_get_enum(&direction);
   g_value_unset(&direction);
-  g_signal_emit_by_name(webrtcbin_, "add-transceiver", directionValue, caps, &transceiver);
+  g_signal_emit_by_name(Element(env), "add-transceiver", directionValue, caps, &transceiver);
   if (caps != nullptr) gst_caps_unref(caps);
   if (transceiver == nullptr) throw MakeGstError(env, "webrtcbin refused the transceiver", ErrorCode::TransceiverRefused);
   Napi::Object result = NativeObject::New(env, G_OBJECT(transceiver));
@@ -413,7 +687,7 @@ Napi::Value NativeWebRtcBin::GetTransceivers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
   GArray* transceivers = nullptr;
-  g_signal_emit_by_name(webrtcbin_, "get-transceivers", &transceivers);
+  g_signal_emit_by_name(Element(env), "get-transceivers", &transceivers);
   Napi::Array result = Napi::Array::New(env);
   for (guint i = 0; transceivers != nullptr && i < transceivers->len; i++)
     result.Set(i, NativeObject::New(env, G_OBJECT(g_array_index(transceivers, GstWebRTCRTPTransceiver*, i))));
@@ -426,7 +700,7 @@ Napi::Value NativeWebRtcBin::AddTurnServer(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
   RequireType(info.Env(), info[0].IsString(), "uri must be a string");
   gboolean accepted = FALSE;
-  g_signal_emit_by_name(webrtcbin_, "add-turn-server", info[0].As<Napi::String>().Utf8Value().c_str(), &accepted);
+  g_signal_emit_by_name(Element(info.Env()), "add-turn-server", info[0].As<Napi::String>().Utf8Value().c_str(), &accepted);
   return Napi::Boolean::New(info.Env(), accepted);
 }
 
@@ -441,9 +715,10 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   GstStructure* structure = gst_structure_copy(static_cast<const GstStructure*>(g_value_get_boxed(&options)));
   g_value_unset(&options);
   gst_structure_set_name(structure, "application/data-channel");
-  LeaveNull(webrtcbin_);
+  GstElement* webrtcbin = Element(env);
+  LeaveNull(webrtcbin);
   GObject* channel = nullptr;
-  g_signal_emit_by_name(webrtcbin_, "create-data-channel", info[0].As<Napi::String>().Utf8Value().c_str(), structure, &channel);
+  g_signal_emit_by_name(webrtcbin, "create-data-channel", info[0].As<Napi::String>().Utf8Value().c_str(), structure, &channel);
   gst_structure_free(structure);
   if (channel == nullptr) throw MakeGstError(env, "webrtcbin refused the data channel (is the id in use, or the pipeline not started?)", ErrorCode::DataChannelRefused);
   Napi::Object result = Napi::Object::New(env);

@@ -18,18 +18,22 @@
 #include <gst/gst.h>
 #include <napi.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "control_thread.h"
 #include "dispatcher.h"
+#include "object.h"
 
 class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
 
-  // new NativeWebRtcBin(pipeline: NativePipeline, element: NativeObject)
+  // new NativeWebRtcBin(pipeline: NativePipeline, element: NativeObject). The
+  // element may still be being created (NativePipeline.addElementLater): our
+  // handlers are then connected on the control thread, right after it is made.
   explicit NativeWebRtcBin(const Napi::CallbackInfo& info);
   ~NativeWebRtcBin() override;
 
@@ -47,10 +51,16 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   Napi::Value PendingSinkCaps(const Napi::CallbackInfo& info);
   Napi::Value SinkPads(const Napi::CallbackInfo& info);
   Napi::Value UpstreamLive(const Napi::CallbackInfo& info);
+  void UnpaceLiveInputsLater(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
   void RequireOpen(Napi::Env env) const;
+  // JS thread: the element, for the synchronous methods; one still being created is waited for.
+  GstElement* Element(Napi::Env env);
+  // For a queued task: the element, or its creation's slot.
+  ObjectFuture ElementFuture() const;
+  struct Attachment;
   struct Barrier;
   // JS thread: a barrier the pipeline's control thread passes once it has run what is queued on it now.
   std::shared_ptr<Barrier> PipelineBarrier() const;
@@ -59,10 +69,14 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   void EmitWithPromise(Napi::Env env, const Napi::Value& id, std::function<void(GstElement*, GstPromise*)> emit);
   void SetDescription(const Napi::CallbackInfo& info, const char* signal);
   void Connect(const char* signal, GCallback callback);
-  void Disconnect();
   void Release();
 
-  GstElement* webrtcbin_ = nullptr;
+  GstElement* webrtcbin_ = nullptr;  // JS thread's reference; null while pending or once released
+  std::shared_ptr<ObjectSlot> pending_;  // the creation of an element made by addElementLater(), until JS needs it
+  std::shared_ptr<Attachment> attachment_;  // for a pending element: the handlers connected on the control thread
+  std::shared_ptr<Barrier> attached_;       // passed once they are connected
+  bool released_ = false;
+  std::shared_ptr<std::atomic<bool>> unpaceQueued_ = std::make_shared<std::atomic<bool>>(false);
   uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
   DispatchTarget* target_ = nullptr;
   std::shared_ptr<ControlThread> control_;  // the pipeline's

@@ -352,7 +352,10 @@ describe('MediaFanOut viewer isolation', () => {
     await fan.start();
     const queuesBefore = new Set(nativePipeline(fan.pipeline).elementsByFactory('queue').map((queue) => queue.name));
     fan.addViewer();
-    const viewerQueues = nativePipeline(fan.pipeline).elementsByFactory('queue').filter((queue) => !queuesBefore.has(queue.name));
+    // A viewer's elements are made on the pipeline's native thread: they appear shortly after addViewer() returns.
+    const newQueues = () => nativePipeline(fan.pipeline).elementsByFactory('queue').filter((queue) => !queuesBefore.has(queue.name));
+    await until(() => newQueues().length > 0, "the viewer's queue is added");
+    const viewerQueues = newQueues();
     expect(viewerQueues).toHaveLength(1);
     expect(viewerQueues[0].get('max-size-time')).toBe(250_000_000);
     expect(viewerQueues[0].get('leaky')).toBe('downstream');
@@ -369,7 +372,9 @@ describe('MediaFanOut viewer isolation', () => {
     const queuesBefore = new Set(nativePipeline(fan.pipeline).elementsByFactory('queue').map((queue) => queue.name));
     const failing = fan.addViewer();
     const failingName = failing.name; // a closed WebRtcBin no longer tells its name
-    const failingQueue = nativePipeline(fan.pipeline).elementsByFactory('queue').find((queue) => !queuesBefore.has(queue.name))!;
+    const newQueue = () => nativePipeline(fan.pipeline).elementsByFactory('queue').find((queue) => !queuesBefore.has(queue.name));
+    await until(() => newQueue() !== undefined, "the viewer's queue is added"); // made on the pipeline's native thread
+    const failingQueue = newQueue()!;
     const healthy = fan.addViewer();
     const [failingReceiver, healthyReceiver] = [await watch(failing), await watch(healthy)];
     await until(() => failingReceiver.videoFrames >= 10 && healthyReceiver.videoFrames >= 10, 'both viewers decode');

@@ -2,7 +2,7 @@
 // scenario of figures 4 and 5. Each viewer is two webrtcbins here: the sending
 // one MediaFanOut adds to its pipeline, and a receiving WebRtcBin (a pipeline of
 // its own) that depayloads and decodes the video, as a browser would.
-import { MediaFanOut, PeerConnector, WebRtcBin } from '../../lib/index.js';
+import { MediaFanOut, PeerConnector, WebRtcBin, type Element } from '../../lib/index.js';
 import { until } from '../../test/support/wait.js';
 import { FRAME_RATE } from './media.js';
 
@@ -83,7 +83,12 @@ export class FanOutSession {
     this.receivers.push(receiver);
     receiver.on('track', (track) => void track.link(VIEWER_BRANCH));
     await PeerConnector.pair(sender, receiver);
-    const decoded = () => ((receiver.pipeline.getElement('frames')?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0) > 0;
+    // Looked up once found: a lookup by name walks the pipeline, taking each bin's lock.
+    let frames: Element | null = null;
+    const decoded = () => {
+      frames ??= receiver.pipeline.getElement('frames');
+      return ((frames?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0) > 0;
+    };
     await until(decoded, `viewer ${this.receivers.length} decodes a frame`, JOIN_TIMEOUT_MS);
   }
 }

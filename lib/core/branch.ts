@@ -32,6 +32,23 @@ export class Branches {
     return this.native.addElement(factory, name);
   }
 
+  /**
+   * addBin() without waiting: the bin is parsed and added on the pipeline's
+   * native thread. Queued operations (start, remove) can use the handle at
+   * once; `created` settles when it exists (GstError if it does not parse).
+   * A synchronous use of the handle before then waits for it.
+   */
+  addBinLater(description: string): { element: NativeObject; created: Promise<void> } {
+    const { element, id } = this.native.addBinLater(description);
+    return { element, created: this.queue(() => id) };
+  }
+
+  /** addElement() without waiting, as addBinLater(); `settings` as NativePipeline.addElementLater. */
+  addElementLater(factory: string, name: string | null, settings?: [string, string][]): { element: NativeObject; created: Promise<void> } {
+    const { element, id } = this.native.addElementLater(factory, name, settings);
+    return { element, created: this.queue(() => id) };
+  }
+
   /** An element by name, at any depth, or null. */
   element(name: string): NativeObject | null {
     return this.native.getElement(name);

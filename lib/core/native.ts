@@ -80,6 +80,19 @@ export interface NativePipeline {
   elementsByFactory(factory: string): NativeObject[];
   addBin(description: string): NativeObject;
   addElement(factory: string, name?: string): NativeObject;
+  /**
+   * addBin() on the control thread: the handle is usable at once (queued
+   * operations find the bin; a synchronous use waits for it), `id` settles when
+   * it is made, with the parse error if it could not be.
+   */
+  addBinLater(description: string): { element: NativeObject; id: number };
+  /**
+   * addElement() on the control thread, as addBinLater(); `settings` are
+   * [property path, value as text] pairs applied before it is added (a path
+   * may go through object-valued properties: `'ice-agent.agent.upnp'`; a
+   * property the object lacks is skipped).
+   */
+  addElementLater(factory: string, name: string | null, settings?: [string, string][]): { element: NativeObject; id: number };
   /** Operation id: stops the element and removes it from its bin. */
   removeElement(element: NativeObject): number;
   link(src: NativeObject, sink: NativeObject): void;
@@ -136,14 +149,28 @@ export interface NativePipeline {
  * native thread of this webrtcbin's own, after the pipeline operations called
  * before them; each answers with a `reply` event of that id.
  */
+/** A receiving transceiver a remote offer's m-section needs (see NativeWebRtcBin.setRemoteDescription). */
+export interface ReceiverPlan {
+  mid: string | null;
+  caps: string;
+  /** The m-section's media ('audio', 'video'): an unassociated transceiver of that kind (or of none yet) takes it. */
+  kind: string;
+}
+
 export interface NativeWebRtcBin {
   readonly id: number;
-  createOffer(promiseId: number): void;
-  createAnswer(promiseId: number): void;
-  /** Throws GstError (SdpUnparsable) at once for SDP that does not parse. */
+  /** `videoNack`: first turn NACK/RTX (`do-nack`) on for every video transceiver, on the actions thread. */
+  createOffer(promiseId: number, options?: { videoNack?: boolean }): void;
+  createAnswer(promiseId: number, options?: { videoNack?: boolean }): void;
+  /** Parsed on the actions thread: SDP that does not parse is a reply with a GstError (SdpUnparsable). */
   setLocalDescription(promiseId: number, type: string, sdp: string): void;
-  /** Throws GstError (SdpUnparsable) at once for SDP that does not parse. */
-  setRemoteDescription(promiseId: number, type: string, sdp: string): void;
+  /**
+   * Parsed on the actions thread, as setLocalDescription.
+   * `receivers`: the remote offer's m-sections that need a receiving transceiver
+   * with these caps, unless one takes it already (by mid, else one not yet
+   * associated of that kind or of none, as webrtcbin matches them); added on the actions thread just before.
+   */
+  setRemoteDescription(promiseId: number, type: string, sdp: string, receivers?: ReceiverPlan[]): void;
   /** Always true: a reply follows (on GStreamer 1.22, once webrtcbin has taken the candidate). */
   addIceCandidate(promiseId: number, sdpMLineIndex: number, candidate: string): boolean;
   getStats(promiseId: number): void;
@@ -156,6 +183,8 @@ export interface NativeWebRtcBin {
   sinkPads(): { pad: NativeObject; peer: NativeObject | null; inner: NativeObject | null }[];
   /** Whether what is linked to the sink pad is live (a latency query upstream); null when nothing answers. */
   upstreamLive(pad: NativeObject): boolean | null;
+  /** Queued on the actions thread: each input's clocksync stops syncing once what feeds it is live (no reply). */
+  unpaceLiveInputs(): void;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }

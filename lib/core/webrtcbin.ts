@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import { branchesOf, ignoreOutcome } from './branch.js';
+import { branchesOf } from './branch.js';
 import { transceiverCaps } from './codecs.js';
 import { checkDataChannelId } from './data-channel-guard.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
@@ -8,7 +8,7 @@ import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
-import { native, type NativeObject, type NativeWebRtcBin } from './native.js';
+import { native, type NativeObject, type NativeWebRtcBin, type ReceiverPlan } from './native.js';
 import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
 import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-handle.js';
 import { receiveCapsFor } from './receive-feedback.js';
@@ -46,7 +46,7 @@ export interface WebRtcBinOptions {
   iceTransportPolicy?: IceTransportPolicy;
   /** Jitterbuffer latency for incoming media, in milliseconds. GStreamer's default is 200. */
   latency?: number;
-  /** The element's name. Default: GStreamer picks one (`webrtcbin0`). */
+  /** The element's name. Default: `webrtcbin<n>`, n counting the standalone WebRtcBins made so far (`webrtcbin0`, ...). */
   name?: string;
   /**
    * Milliseconds between two ICE connectivity checks (libnice's
@@ -118,6 +118,9 @@ const ALLOWED: Record<'local' | 'remote', Record<Exclude<SdpType, 'rollback'>, S
 
 const ATTACH = Symbol('attach');
 
+/** What the internal constructor attaches to: an existing element, or a new one it makes with that name. */
+type AttachTo = { pipeline: Pipeline; element: NativeObject; configure?: boolean } | { pipeline: Pipeline; name: string };
+
 /**
  * GStreamer's webrtcbin with the RTCPeerConnection API: Promises for offer,
  * answer and descriptions, W3C events for candidates and states.
@@ -137,8 +140,6 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   readonly pipeline: Pipeline;
   private currentElement!: Element;
   private elementName = '';
-  /** Sink pads whose clocksync no longer syncs (see unpaceLiveInputs), by name; a replacement element starts afresh. */
-  private unpacedInputs = new Set<string>();
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
@@ -156,6 +157,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** webrtcbin asked for negotiation and nobody has been told yet (see announceNegotiation). */
   private negotiationWanted = false;
   private readonly capsWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Settles once the element exists and what was asked to be done first is done (holdOperationsUntil); null then. */
+  private ready: Promise<void> | null = null;
   /** Refuses what would hit a webrtcbin 1.22 assertion (lib/core/sdp-guard.ts). */
   private readonly guard = new NegotiationGuard();
   private states!: Record<StateProperty, string>;
@@ -185,26 +188,44 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   }
 
   /**
+   * @internal A new webrtcbin named `name` in `pipeline`, configured by
+   * `options`, e.g. a fan-out viewer. The element is made on the pipeline's
+   * native thread (making one starts threads and waits for them); the WebRtcBin
+   * is returned at once, and its operations wait until the element exists.
+   */
+  static createIn(pipeline: Pipeline, name: string, options: WebRtcBinOptions): WebRtcBin {
+    return new WebRtcBin(options, { [ATTACH]: { pipeline, name } });
+  }
+
+  /**
    * A standalone webrtcbin in a pipeline of its own, already playing.
    * @throws TypeError for invalid options; MissingDependencyError when the WebRTC plugins are missing.
    */
   constructor(options?: WebRtcBinOptions);
   /** @internal */
-  constructor(options: WebRtcBinOptions, internal: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } });
-  constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: { pipeline: Pipeline; element: NativeObject; configure?: boolean } }) {
+  constructor(options: WebRtcBinOptions, internal: { [ATTACH]: AttachTo });
+  constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: AttachTo }) {
     super();
     // The first connection needs the plugins and the DTLS certificate: prepare them now, off this thread.
     warmUp().catch(() => undefined);
     const attached = internal?.[ATTACH];
-    const settings = attached === undefined || attached.configure === true ? checkOptions(options) : undefined;
-    const { pipeline, element } = attached ?? createStandalone(options.name);
+    const existing = attached !== undefined && 'element' in attached ? attached : undefined;
+    const settings = existing === undefined || existing.configure === true ? checkOptions(options) : undefined;
+    const pipeline = attached?.pipeline ?? createStandalone();
     this.pipeline = pipeline;
     this.ownsPipeline = attached === undefined;
     try {
-      if (settings !== undefined) configure(element, settings);
       this.turnServers = settings?.iceServers.turn ?? [];
       this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
-      this.bind(element);
+      if (existing !== undefined) {
+        if (settings !== undefined) configure(existing.element, settings);
+        this.bind(existing.element);
+      } else {
+        // Made on the pipeline's native thread, configured there before it is added.
+        const name = attached !== undefined && 'name' in attached ? attached.name : standaloneName(options.name);
+        const { element, created } = branchesOf(pipeline).addElementLater('webrtcbin', name, elementSettings(settings!));
+        this.bindCreated(element, name, created);
+      }
     } catch (error) {
       if (this.ownsPipeline) pipeline.close();
       throw error;
@@ -222,22 +243,65 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private bind(element: NativeObject): void {
     configureIceAgent(element, this.iceCheckInterval);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
-    for (const uri of this.turnServers) {
-      if (!bound.addTurnServer(uri)) {
-        bound.close();
-        throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
-      }
+    try {
+      this.addTurnServers(bound);
+    } catch (error) {
+      bound.close();
+      throw error;
     }
-    this.native = bound;
-    this.currentElement = new Element(element, this);
-    this.elementName = element.name ?? '';
-    this.subscription = pipelineHandle(this.pipeline).subscribe(bound.id, 'webrtcbin', (event) => this.onNativeEvent(event.type, event.data));
+    this.attachNative(bound, element, element.name ?? '');
     this.isolateInputs();
     this.states = {
       'connection-state': element.get('connection-state') as string,
       'ice-connection-state': element.get('ice-connection-state') as string,
       'ice-gathering-state': element.get('ice-gathering-state') as string,
     };
+  }
+
+  /**
+   * Wraps a webrtcbin the pipeline's native thread is still making (see
+   * NativePipeline.addElementLater): our handlers are connected there as soon as
+   * it exists, a new element's states are known, and the operations chain waits
+   * for it (a failure to make it fails them, and is the pipeline's `error`).
+   */
+  private bindCreated(element: NativeObject, name: string, created: Promise<void>): void {
+    const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
+    this.attachNative(bound, element, name);
+    this.states = { 'connection-state': 'new', 'ice-connection-state': 'new', 'ice-gathering-state': 'new' };
+    const handle = pipelineHandle(this.pipeline);
+    created.catch((error: unknown) => handle.reportError(error));
+    this.holdOperationsUntil(created.then(() => !this.isClosed && this.addTurnServers(bound)));
+  }
+
+  private attachNative(bound: NativeWebRtcBin, element: NativeObject, name: string): void {
+    this.native = bound;
+    this.currentElement = new Element(element, this);
+    this.elementName = name;
+    this.subscription = pipelineHandle(this.pipeline).subscribe(bound.id, 'webrtcbin', (event) => this.onNativeEvent(event.type, event.data));
+  }
+
+  /** webrtcbin's `turn-server` holds one server; the others are added. @throws TypeError for one it refuses. */
+  private addTurnServers(bound: NativeWebRtcBin): void {
+    for (const uri of this.turnServers) {
+      if (!bound.addTurnServer(uri)) throw new TypeError(`webrtcbin refused the TURN server ${uri.replace(/\/\/[^@]*@/, '//')}`);
+    }
+  }
+
+  /**
+   * @internal The operations chain, getStats() and negotiationneeded wait until
+   * `condition` settles (a fan-out viewer: until its media is linked); its
+   * failure fails the operations queued meanwhile.
+   */
+  holdOperationsUntil(condition: Promise<unknown>): void {
+    const ready = Promise.all([this.ready, condition]).then(() => undefined);
+    ready.catch(() => undefined); // the operations waiting for it report the failure
+    this.ready = ready;
+    const settled = () => {
+      if (this.ready !== ready) return;
+      this.ready = null;
+      this.announceNegotiation();
+    };
+    ready.then(settled, settled);
   }
 
   /** The webrtcbin element, for properties this class does not wrap. (A rollback before the first negotiation replaces it.) */
@@ -399,6 +463,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /** Statistics, keyed by id, with W3C type and field names (`get-stats`). Not part of the operations chain. */
   async getStats(): Promise<RtcStatsReport> {
+    if (this.ready !== null) await this.ready;
     const report = toStatsReport(await this.request('getStats', (id) => this.native.getStats(id)));
     if (this.outgoingBitrate !== null) {
       for (const stats of Object.values(report)) if (stats.type === 'candidate-pair') stats.availableOutgoingBitrate = this.outgoingBitrate;
@@ -497,7 +562,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private chain<T>(operation: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new InvalidStateError('the WebRtcBin is closed'));
     this.queuedOperations++;
-    const result = this.chainTail.then(() => {
+    const ready = this.ready;
+    const start = ready === null ? this.chainTail : this.chainTail.then(() => ready);
+    const result = start.then(() => {
       this.assertOpen();
       return operation();
     });
@@ -520,8 +587,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     this.guard.checkCreateOffer(this.signaling, this.channels.size > 0);
     await this.sinkCapsReady();
-    this.enableVideoNack();
-    return this.guard.created(descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id)), 'offer'));
+    // NACK/RTX for video is turned on natively, just before (see NativeWebRtcBin.createOffer).
+    return this.guard.created(descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id, { videoNack: true })), 'offer'));
   }
 
   private async makeAnswer(): Promise<SessionDescription> {
@@ -531,8 +598,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
     this.guard.checkCreateAnswer(this.signaling);
     await this.sinkCapsReady();
-    this.enableVideoNack();
-    return this.guard.created(descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id)), 'answer'));
+    return this.guard.created(descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id, { videoNack: true })), 'answer'));
   }
 
   /** Applies an offer, answer or pranswer to webrtcbin, then updates the W3C state and tells listeners. */
@@ -556,8 +622,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.deferredOffer = null;
       }
       const sdp = normalizeRemoteSdp(description.sdp);
-      if (type === 'offer') this.prepareReceivers(sdp);
-      await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
+      const receivers = type === 'offer' ? receiversFor(sdp) : [];
+      await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp, receivers));
     }
     this.recordDescription(side, { type, sdp: description.sdp });
   }
@@ -594,8 +660,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.signaling = description.type === 'offer' ? 'have-remote-offer' : 'have-remote-pranswer';
     }
     this.updateMids();
-    // webrtcbin connects its inputs (and their clocksync) once a description is applied.
-    this.unpaceLiveInputs();
+    // webrtcbin connects its inputs (and their clocksync) once a description is applied (see 'sink-caps').
+    this.native.unpaceLiveInputs();
     tuneRtcpTiming(this.pipeline, this.element.native); // webrtcbin has made its RTP sessions by now
     if (this.signaling !== previous) this.dispatch('signalingstatechange', this.signaling);
   }
@@ -671,7 +737,6 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     pipeline.removeElement(old);
     const element = pipeline.addElement('webrtcbin', name);
     for (const [property, value] of settings) if (value !== null && value !== undefined) element.set(property, value);
-    this.unpacedInputs = new Set();
     this.bind(element);
     for (const link of links) {
       const pad = pipeline.requestPad(element, link.name);
@@ -710,71 +775,6 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   }
 
   /**
-   * Gives each m-section of a remote offer that no transceiver will take a
-   * receiving transceiver made here, with the feedback a sender adapts to
-   * (transport-cc, NACK/RTX, PLI, FIR; see receive-feedback.ts): webrtcbin
-   * would make one itself, and answer without them. Sections are taken as
-   * webrtcbin does: by mid, else by a transceiver not yet associated.
-   */
-  private prepareReceivers(sdp: string): void {
-    const transceivers = this.native.getTransceivers();
-    const mids = new Set(transceivers.map((transceiver) => transceiver.get('mid') as string | null).filter((mid) => mid !== null));
-    // Counted by kind: a receiver made for a section that an unassociated
-    // transceiver of the same kind will take gives webrtcbin 1.22 two
-    // candidates, and its set-remote-description and create-answer then pick
-    // different ones; the one left with a mid and no transport crashes webrtcbin
-    // at the next ICE state change (test/fixtures/fuzz/findings/sdp-recvonly-beside-own-audio.json).
-    const unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).map((transceiver) => transceiver.get('kind') as string);
-    for (const media of parseSdp(sdp).media) {
-      if (isRejected(media) || (media.mid !== undefined && mids.has(String(media.mid)))) continue;
-      const caps = receiveCapsFor(media);
-      if (caps === null) continue;
-      const taker = unassociated.findIndex((kind) => kind === media.type || kind === 'unknown');
-      if (taker >= 0) {
-        unassociated.splice(taker, 1);
-        continue;
-      }
-      const transceiver = this.native.addTransceiver('recvonly', caps);
-      if (media.type === 'video') transceiver.set('do-nack', true);
-    }
-  }
-
-  /**
-   * NACK and retransmission (RTX) for every video transceiver, sending and
-   * receiving, as browsers negotiate them: webrtcbin's `do-nack` is off by
-   * default, and then one lost packet corrupts the picture until the next
-   * keyframe. Set before each offer or answer, once the kinds are known.
-   */
-  private enableVideoNack(): void {
-    const video = this.native.getTransceivers().filter((transceiver) => transceiver.get('kind') === 'video');
-    // A transceiver made for a sink pad stays of kind 'unknown' until negotiated: its pad's caps tell.
-    for (const { pad } of this.native.sinkPads()) {
-      const transceiver = pad.get('transceiver') as NativeObject | null;
-      if (transceiver !== null && /media=\(string\)video/.test(String(pad.get('caps') ?? ''))) video.push(transceiver);
-    }
-    for (const transceiver of video) if (transceiver.get('do-nack') !== true) transceiver.set('do-nack', true);
-  }
-
-  /**
-   * webrtcbin 1.22 paces each input with a clocksync that syncs to the clock: a
-   * buffer from a live source (a camera, a test pattern with is-live) then waits
-   * the pipeline's latency, one frame at 30 fps, for nothing, since a live
-   * source already comes at its own pace. A file or another non-live source
-   * keeps that pacing, which is what sends it in real time.
-   */
-  private unpaceLiveInputs(): void {
-    for (const { pad, inner } of this.native.sinkPads()) {
-      const name = pad.name ?? '';
-      if (inner?.factoryName !== 'clocksync' || this.unpacedInputs.has(name)) continue;
-      if (this.native.upstreamLive(pad) !== true) continue;
-      this.unpacedInputs.add(name);
-      // The clocksync's lock is held while it waits for the clock: set it off this thread.
-      ignoreOutcome(branchesOf(this.pipeline).setLater(inner, 'sync', false));
-    }
-  }
-
-
-  /**
    * Tells listeners that negotiation is needed, once it is worth doing. webrtcbin
    * (1.22) asks as soon as it starts, with nothing to negotiate, and as soon as a
    * sink pad is linked, before its caps are known (an offer made then lacks that
@@ -785,7 +785,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * hears it).
    */
   private announceNegotiation(): void {
-    if (!this.negotiationWanted || this.closed) return;
+    if (!this.negotiationWanted || this.closed || this.ready !== null) return;
     if (this.signaling !== 'stable' || this.queuedOperations > 0) return;
     if (this.listenerCount('negotiationneeded') === 0) return;
     if (this.native.getTransceivers().length === 0 && this.channels.size === 0) return;
@@ -886,7 +886,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.announceNegotiation();
         break;
       case 'sink-caps':
-        this.unpaceLiveInputs();
+        // webrtcbin 1.22 paces each input with a clocksync that syncs to the clock: a
+        // buffer from a live source (a camera, a test pattern with is-live) then waits
+        // the pipeline's latency, one frame at 30 fps, for nothing. A file or another
+        // non-live source keeps that pacing, which sends it in real time. Done natively
+        // on the actions thread (a latency query upstream, the clocksync's lock).
+        this.native.unpaceLiveInputs();
         if (this.native.pendingSinkCaps() === 0) for (const waiter of this.capsWaiters.splice(0)) waiter.resolve();
         this.announceNegotiation();
         break;
@@ -973,19 +978,57 @@ function configureIceAgent(webrtcbin: NativeObject, checkIntervalMs: number): vo
   if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', checkIntervalMs);
 }
 
-/** A new pipeline holding one webrtcbin. */
-function createStandalone(name: string | undefined): { pipeline: Pipeline; element: NativeObject } {
+/** The pipeline of a standalone WebRtcBin (its webrtcbin is made on the pipeline's native thread). */
+function createStandalone(): Pipeline {
   for (const factory of ['webrtcbin', 'nicesrc', 'dtlssrtpenc']) {
     if (!native.hasElement(factory)) throw missingElementError(factory);
   }
+  return new Pipeline();
+}
+
+let standaloneCount = 0;
+
+/** A standalone webrtcbin's name: the one asked for, else `webrtcbin<n>` as GStreamer would name it (known before it exists). */
+function standaloneName(name: unknown): string {
   if (name !== undefined && typeof name !== 'string') throw new TypeError('name must be a string');
-  const pipeline = new Pipeline();
-  try {
-    return { pipeline, element: nativePipeline(pipeline).addElement('webrtcbin', name) };
-  } catch (error) {
-    pipeline.close();
-    throw error;
+  return name ?? `webrtcbin${standaloneCount++}`;
+}
+
+/** What configure() and configureIceAgent() set, for an element made on the native thread (values as text). */
+function elementSettings(settings: ReturnType<typeof checkOptions>): [string, string][] {
+  const list: [string, string][] = [
+    ['bundle-policy', settings.bundlePolicy === 'balanced' ? 'max-compat' : settings.bundlePolicy],
+    ['ice-transport-policy', settings.iceTransportPolicy],
+  ];
+  if (settings.latency !== undefined) list.push(['latency', String(settings.latency)]);
+  if (settings.iceServers.stun !== undefined) list.push(['stun-server', settings.iceServers.stun]);
+  list.push(['ice-agent.agent.upnp', 'false']);
+  list.push(['ice-agent.agent.stun-pacing-timer', String(settings.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS)]);
+  return list;
+}
+
+/**
+ * The m-sections of a remote offer that need a receiving transceiver made
+ * here, with the feedback a sender adapts to (transport-cc, NACK/RTX, PLI, FIR;
+ * see receive-feedback.ts): webrtcbin would make one itself, and answer without
+ * them. Which of them a transceiver takes already (by mid, else one not yet
+ * associated of the same kind, as webrtcbin matches them) is decided natively,
+ * on the actions thread, just before the description is applied
+ * (NativeWebRtcBin.setRemoteDescription). Counted by kind: a receiver made for a
+ * section that an unassociated transceiver of the same kind will take gives
+ * webrtcbin 1.22 two candidates, and its set-remote-description and
+ * create-answer then pick different ones; the one left with a mid and no
+ * transport crashes webrtcbin at the next ICE state change
+ * (test/fixtures/fuzz/findings/sdp-recvonly-beside-own-audio.json).
+ */
+function receiversFor(sdp: string): ReceiverPlan[] {
+  const receivers: ReceiverPlan[] = [];
+  for (const media of parseSdp(sdp).media) {
+    if (isRejected(media)) continue;
+    const caps = receiveCapsFor(media);
+    if (caps !== null) receivers.push({ mid: media.mid === undefined ? null : String(media.mid), caps, kind: media.type });
   }
+  return receivers;
 }
 
 function descriptionFrom(reply: Record<string, unknown> | null, field: 'offer' | 'answer'): SessionDescription {

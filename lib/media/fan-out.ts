@@ -153,8 +153,8 @@ interface ViewerTrack {
   layer: number;
   /** A switch to another layer is under way. */
   switching: boolean;
-  /** Target of the branch's flow guard (see NativePipeline.isolateFlow). */
-  guard: Disposable;
+  /** Target of the branch's flow guard (see NativePipeline.isolateFlow); null until the branch is wired. */
+  guard: Disposable | null;
 }
 
 interface Viewer {
@@ -404,52 +404,57 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     if (typeof options !== 'object' || options === null) throw new TypeError('addViewer options must be an object');
     const plan = this.planTracks(options.remoteOffer);
     const branches = this.branches;
-    const element = branches.addElement('webrtcbin', `viewer-${this.nextViewerId++}`);
-    let webrtcbin: WebRtcBin;
-    try {
-      webrtcbin = WebRtcBin.attach(this.pipeline, element, { ...this.webrtcOptions, bundlePolicy: 'max-bundle' });
-    } catch (error) {
-      ignoreOutcome(branches.remove(element));
-      throw error;
-    }
+    // The webrtcbin and the branches are made on the pipeline's native thread
+    // (making a webrtcbin starts threads and waits for them); they are wired once
+    // they exist, and the WebRtcBin's operations wait for that.
+    const webrtcbin = WebRtcBin.createIn(this.pipeline, `viewer-${this.nextViewerId++}`, { ...this.webrtcOptions, bundlePolicy: 'max-bundle' });
+    const element = webrtcbin.element.native;
     const control = this.control;
     const layered = control !== null && control.layers.length > 0;
     const viewer: Viewer = { webrtcbin, tracks: [], removal: null, control: null, selector: null, congestedAt: -Infinity };
     if (layered) viewer.selector = new LayerSelector(control.layers, control.limits.startBitrate);
-    try {
-      for (const { feed, payloadType, mlineIndex, answerCaps, rtpCapsFix, transportCcId } of plan) {
-        // With congestion control, video packets carry the transport-wide sequence numbers TWCC feedback is about.
-        const transportCc = control !== null && feed.kind === 'video' && transportCcId !== null ? transportCcCaps(transportCcId) : '';
-        const branch = branches.addBin(
-          `queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}${transportCc}${rtpCapsFix}`,
-        );
+    const made: Promise<void>[] = [];
+    const wiring = plan.map(({ feed, payloadType, mlineIndex, answerCaps, rtpCapsFix, transportCcId }) => {
+      // With congestion control, video packets carry the transport-wide sequence numbers TWCC feedback is about.
+      const transportCc = control !== null && feed.kind === 'video' && transportCcId !== null ? transportCcCaps(transportCcId) : '';
+      const { element: branch, created } = branches.addBinLater(
+        `queue leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time=${this.maxViewerDelay * 1_000_000} ! ${payloaderFor(feed.codec, payloadType)}${transportCc}${rtpCapsFix}`,
+      );
+      made.push(created);
+      const layer = feed.kind === 'video' && viewer.selector !== null ? viewer.selector.layer : 0;
+      const track: ViewerTrack = { feed, branch, teePad: null, layer, switching: false, guard: null };
+      viewer.tracks.push(track);
+      return { track, mlineIndex, answerCaps };
+    });
+    this.viewerMap.set(webrtcbin, viewer);
+    const wired = Promise.all(made).then(() => {
+      if (viewer.removal !== null || this.isClosed) return false;
+      for (const { track, mlineIndex, answerCaps } of wiring) {
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
-        const guard = branches.isolateFlow(branches.pad(branch, 'sink')!, (flow) => this.onBranchFailure(viewer, feed.kind, flow));
-        const layer = feed.kind === 'video' && viewer.selector !== null ? viewer.selector.layer : 0;
-        viewer.tracks.push({ feed, branch, teePad: null, layer, switching: false, guard });
+        track.guard = branches.isolateFlow(branches.pad(track.branch, 'sink')!, (flow) => this.onBranchFailure(viewer, track.feed.kind, flow));
         // sink_<n> is the transceiver of m-line n: it matches a remote offer's order.
         const sinkPad = branches.requestPad(element, `sink_${mlineIndex}`);
-        branches.link(branch, sinkPad);
+        branches.link(track.branch, sinkPad);
         const transceiver = new RtpTransceiver(sinkPad.get('transceiver') as NativeObject, webrtcbin);
         transceiver.direction = 'sendonly';
         if (answerCaps !== null) transceiver.setCodecPreferences(answerCaps);
       }
-    } catch (error) {
-      void this.destroy(viewer);
-      throw withInstallHint(error);
-    }
-    this.viewerMap.set(webrtcbin, viewer);
+      return true;
+    });
+    webrtcbin.holdOperationsUntil(wired);
     if (control !== null) this.controlViewer(viewer, control);
     // Downstream first: a tee pad may only feed a branch that already plays. The
     // elements start on the pipeline's native thread; the tee feeds them after.
-    Promise.all([branches.start(element), ...viewer.tracks.map((track) => branches.start(track.branch))]).then(
-      () => this.feedViewer(viewer),
-      (error: unknown) => {
-        if (viewer.removal !== null || this.isClosed) return;
-        this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
-        void this.remove(viewer, 'failed');
-      },
-    );
+    wired
+      .then((linked) => (linked ? Promise.all([branches.start(element), ...viewer.tracks.map((track) => branches.start(track.branch))]) : null))
+      .then(
+        (started) => started !== null && this.feedViewer(viewer),
+        (error: unknown) => {
+          if (viewer.removal !== null || this.isClosed) return;
+          this.dispatchError('error', error instanceof GstError ? (withInstallHint(error) as GstError) : new GstError(String(error)));
+          void this.remove(viewer, 'failed');
+        },
+      );
     webrtcbin.on('connectionstatechange', (state) => {
       // Media sent before DTLS was up is lost: start the picture with a keyframe.
       if (state === 'connected') this.requestKeyFrame(webrtcbin);
@@ -665,7 +670,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
    */
   private async destroy(viewer: Viewer): Promise<void> {
     viewer.control?.close();
-    for (const track of viewer.tracks) track.guard.dispose();
+    for (const track of viewer.tracks) track.guard?.dispose();
     const removals: Promise<void>[] = [];
     if (!this.pipeline.closed) {
       removals.push(this.branches.remove(viewer.webrtcbin.element.native));
