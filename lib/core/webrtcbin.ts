@@ -713,8 +713,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const links = this.native.sinkPads().flatMap(({ pad, peer }) => {
       if (peer === null) return [];
       const transceiver = pad.get('transceiver') as NativeObject | null;
-      return [{ name: pad.name!, peer, direction: transceiver?.get('direction') ?? null }];
+      // A pad requested by name (`sink_<n>`) locked its transceiver to m-line n.
+      const locked = transceiver !== null && transceiver.get('mlineindex') !== UNLOCKED_MLINE;
+      return [{ name: pad.name!, peer, locked, direction: transceiver?.get('direction') ?? null }];
     });
+    // In their first order: webrtcbin numbers the pads it names itself from 0.
+    links.sort((a, b) => padSerial(a.name) - padSerial(b.name));
     // Media from a pipeline description links straight into webrtcbin: its source
     // would stop (see isolateInputs). Refuse before anything changes.
     const unguarded = links.find((link) => !link.peer.is('GstGhostPad'));
@@ -739,7 +743,10 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     for (const [property, value] of settings) if (value !== null && value !== undefined) element.set(property, value);
     this.bind(element);
     for (const link of links) {
-      const pad = pipeline.requestPad(element, link.name);
+      // Requested again as they were: by name only where the old one was locked to
+      // its m-line. (webrtcbin 1.22 locks every pad requested by name, and does not
+      // count it: a later addTrack()'s pad would get the same name, a CRITICAL.)
+      const pad = pipeline.requestPad(element, link.locked ? link.name : 'sink_%u');
       pipeline.link(link.peer, pad);
       if (link.direction !== null) (pad.get('transceiver') as NativeObject | null)?.set('direction', link.direction);
     }
@@ -939,6 +946,14 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 }
 
 /** The webrtcbin settings a replacement element takes over (see replaceElement). */
+/** A transceiver's `mlineindex` while no m-line is assigned to it (G_MAXUINT). */
+const UNLOCKED_MLINE = 0xffffffff;
+
+/** The number of a webrtcbin sink pad, `sink_<n>`. */
+function padSerial(name: string): number {
+  return Number(name.slice('sink_'.length));
+}
+
 const REPLACED_PROPERTIES = ['bundle-policy', 'ice-transport-policy', 'latency', 'stun-server', 'turn-server'];
 
 /** The createDataChannel() options a channel was made with. */
