@@ -13,6 +13,7 @@
         "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
+        "native/gop_cache.cc",
         "native/warm_up.cc"
       ],
       "include_dirs": [

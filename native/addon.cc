@@ -10,6 +10,7 @@
 
 #include "addon.h"
 #include "data_channel.h"
+#include "gop_cache.h"
 #include "gst_error.h"
 #include "object.h"
 #include "pipeline.h"
@@ -78,6 +79,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   NativePipeline::Init(env, exports);
   NativeWebRtcBin::Init(env, exports);
   InitDataChannel(env, exports);
+  InitGopCache(env, exports);
   InitWarmUp(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
