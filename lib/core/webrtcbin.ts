@@ -520,8 +520,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (!ALLOWED[side][type].includes(this.signaling)) {
       throw new InvalidStateError(`a ${side} ${type} cannot be set in signaling state ${this.signaling}`);
     }
+    // The transceivers' mids, read at most once for the guard and prepareReceivers.
+    let mids: (string | null)[] | undefined;
+    const transceiverMids = () => (mids ??= this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null));
     if (side === 'local') this.guard.checkLocal({ type, sdp: description.sdp });
-    else this.guard.checkRemote({ type, sdp: description.sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null), () => this.localDescription);
+    else this.guard.checkRemote({ type, sdp: description.sdp }, transceiverMids, () => this.localDescription);
     if (side === 'local' && type === 'offer' && this.currentRemote !== null) {
       // A re-offer reaches webrtcbin with its answer, so that it can still be rolled
       // back (webrtcbin 1.22 has no rollback). Its transports exist already, so
@@ -535,7 +538,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.deferredOffer = null;
       }
       const sdp = normalizeRemoteSdp(description.sdp);
-      if (type === 'offer') this.prepareReceivers(sdp);
+      if (type === 'offer') this.prepareReceivers(sdp, transceiverMids());
       await this.request('setRemoteDescription', (id) => this.native.setRemoteDescription(id, type, sdp));
     }
     this.recordDescription(side, { type, sdp: description.sdp });
@@ -694,10 +697,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * would make one itself, and answer without them. Sections are taken as
    * webrtcbin does: by mid, else by a transceiver not yet associated.
    */
-  private prepareReceivers(sdp: string): void {
-    const transceivers = this.native.getTransceivers();
-    const mids = new Set(transceivers.map((transceiver) => transceiver.get('mid') as string | null).filter((mid) => mid !== null));
-    let unassociated = transceivers.filter((transceiver) => transceiver.get('mid') === null).length;
+  private prepareReceivers(sdp: string, transceiverMids: (string | null)[]): void {
+    const mids = new Set(transceiverMids.filter((mid) => mid !== null));
+    let unassociated = transceiverMids.filter((mid) => mid === null).length;
     for (const media of parseSdp(sdp).media) {
       if (isRejected(media) || (media.mid !== undefined && mids.has(String(media.mid)))) continue;
       const caps = receiveCapsFor(media);
