@@ -181,6 +181,8 @@ export interface Addon {
   dataChannelLimitReceive(webrtcbin: NativeObject, channel: NativeObject, boundBytes: number): void;
   /** JS took a received message of `bytes` (the message event's `size`); -1: the channel closed, forget what it still counts. */
   dataChannelDelivered(channel: NativeObject, bytes: number): void;
+  /** Gives the webrtcbin's SCTP transport an association id no other live webrtcbin of this process has (GStreamer 1.22 draws it at random and shares associations by id). */
+  dataChannelUniqueAssociation(webrtcbin: NativeObject): void;
   /** Records the group of pictures (last keyframe and what follows, at most `maxBytes`) flowing through `pad`; again: sets the limit. */
   gopCacheAttach(pad: NativeObject, maxBytes: number): void;
   /** At the next buffer through `targetPad`, pushes what `cachePad` recorded first (retimed); false without a cache. */

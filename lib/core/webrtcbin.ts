@@ -213,6 +213,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
   private bind(element: NativeObject): void {
     configureIceAgent(element, this.iceCheckInterval);
+    // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
+    native.dataChannelUniqueAssociation(element);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
     for (const uri of this.turnServers) {
       if (!bound.addTurnServer(uri)) {
@@ -801,6 +803,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private trackChannel(channel: DataChannel): DataChannel {
     this.channels.add(channel);
     channel.once('close', () => this.channels.delete(channel));
+    if (this.connectionState === 'connected') channel.transportConnected();
     return channel;
   }
 
@@ -878,6 +881,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
           this.dispatch('iceconnectionstatechange', 'connected');
         }
         this.states[property] = value;
+        // Data channels that do not open within their bound of this fail (reliability, issue 10 case 9).
+        if (property === 'connection-state' && value === 'connected') for (const channel of this.channels) channel.transportConnected();
         this.dispatch(STATE_EVENTS[property], value as never);
         if (property === 'ice-gathering-state' && value === 'complete') this.dispatch('icecandidate', null);
         break;
