@@ -324,13 +324,46 @@ Napi::Value BytesSent(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(sent));
 }
 
-// dataChannelUnblock(webrtcbin): for teardown only. In GStreamer < 1.22.3 sctpenc
+GstPadProbeReturn DropInput(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }
+
+GQuark InputDroppedQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-sctp-input-dropped");
+  return quark;
+}
+
+// From teardown on, the SCTP decoder takes no more packets. GStreamer 1.22's
+// sctpdec stops by removing its source pads (stop_all_srcpad_tasks) while its
+// input still runs: a message arriving then makes on_receive create a new
+// source pad, with a task blocked on a data queue nobody flushes (joining it
+// later froze close() in gst_task_join, issue 10 case 9) and a queue that the
+// element's cleanup frees under it (case 8: gst_data_queue_push on freed memory,
+// on the receive queue's thread). With the input dropped first, nothing reaches
+// usrsctp during that window; the association is being torn down anyway.
+void DropSctpInput(GstBin* webrtcbin) {
+  GstElement* decoder = ChildFromFactory(webrtcbin, "sctpdec");
+  if (decoder == nullptr) return;
+  if (GstPad* sink = gst_element_get_static_pad(decoder, "sink")) {
+    GST_OBJECT_LOCK(sink);
+    const bool first = g_object_get_qdata(G_OBJECT(sink), InputDroppedQuark()) == nullptr;
+    if (first) g_object_set_qdata(G_OBJECT(sink), InputDroppedQuark(), GINT_TO_POINTER(1));
+    GST_OBJECT_UNLOCK(sink);
+    if (first) gst_pad_add_probe(sink, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), DropInput, nullptr, nullptr);
+    gst_object_unref(sink);
+  }
+  gst_object_unref(decoder);
+}
+
+// dataChannelUnblock(webrtcbin): for teardown only (the webrtcbin closes). Three
+// things: stop holding received data (ReceiveGate), drop SCTP input from now on
+// (DropSctpInput), and unblock the SCTP encoder: in GStreamer < 1.22.3 sctpenc
 // retries a send forever while the association's send buffer is full, even when
 // the pipeline is stopping (fixed upstream by "sctpenc: Fix potential shutdown
 // deadlock"), so setting the pipeline to NULL hangs until SCTP gives up, minutes
 // later. A flush-start on its source pad makes every waiting send return at once.
 void Unblock(const Napi::CallbackInfo& info) {
-  if (ReceiveGate* gate = GateOf(G_OBJECT(WebRtcBinArg(info[0]).get()))) gate->Open();  // and stop holding received data
+  ObjectRef webrtcbin = WebRtcBinArg(info[0]);
+  if (ReceiveGate* gate = GateOf(G_OBJECT(webrtcbin.get()))) gate->Open();
+  DropSctpInput(GST_BIN(webrtcbin.get()));
   GstElement* encoder = SctpEncoder(info[0]);
   if (encoder == nullptr) return;
   GstPad* src = gst_element_get_static_pad(encoder, "src");
