@@ -324,6 +324,26 @@ Napi::Value BytesSent(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(sent));
 }
 
+// Why dataChannelUnblock's FLUSH_START has no FLUSH_STOP (GStreamer 1.22.0,
+// gstsctpenc.c), and why nothing may send one after it: sctpenc's FLUSH_STOP
+// handler, and its RECONFIGURE handler too, clears every sink pad's private
+// `flushing` flag and restarts the source task unconditionally. In 1.22.0 the
+// sink pads have no activate function that sets that flag again when the
+// element stops (added in 1.22.3, "sctpenc: Fix potential shutdown deadlock"),
+// so after a FLUSH_STOP a send that finds the association's buffer full loops
+// again, and the state change to NULL then waits forever for that sink pad's
+// stream lock. After the state change, GStreamer core refuses FLUSH_STOP on an
+// inactive pad (gstpad.c), and one that passes that check while the pad is
+// being deactivated makes sctpenc start its task on a stopped pad. So the
+// flush stays in effect: the element never runs again (the webrtcbin is being
+// closed and removed). This probe drops a FLUSH_STOP or RECONFIGURE that would
+// reach sctpenc's source pad from then on (a downstream renegotiation at
+// teardown, for one), so the invariant cannot be broken by someone else.
+GstPadProbeReturn KeepFlushing(GstPad*, GstPadProbeInfo* info, gpointer) {
+  const GstEventType type = GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info));
+  return type == GST_EVENT_FLUSH_STOP || type == GST_EVENT_RECONFIGURE ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 GstPadProbeReturn DropInput(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }
 
 GQuark InputDroppedQuark() {
@@ -369,6 +389,9 @@ void Unblock(const Napi::CallbackInfo& info) {
   GstPad* src = gst_element_get_static_pad(encoder, "src");
   if (src != nullptr) {
     gst_pad_send_event(src, gst_event_new_flush_start());
+    // The flush-start stays in effect until the element stops: see KeepFlushing.
+    gst_pad_add_probe(src, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH), KeepFlushing, nullptr,
+                      nullptr);
     gst_object_unref(src);
   }
   gst_object_unref(encoder);
