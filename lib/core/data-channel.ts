@@ -1,3 +1,4 @@
+import { ERROR_DOMAIN, ErrorCode } from './error-codes.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { native, type NativeObject } from './native.js';
 import type { Pipeline } from './pipeline.js';
@@ -256,6 +257,11 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     try {
       native.dataChannelSend(this.native, payload);
     } catch (error) {
+      if (isGone(error)) {
+        // webrtcbin freed the channel (the peer closed it; its 'close' is on its way): it is closed now.
+        this.markClosed();
+        throw new InvalidStateError(`data channel "${this.label}" is closed, not open`);
+      }
       throw toSendError(error, this.label, size, limit);
     }
     this.bytesQueued += size;
@@ -482,6 +488,11 @@ function toPayload(data: unknown): string | Buffer {
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   throw new TypeError('send() takes a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
+}
+
+/** The native handle's object no longer exists (ErrorCode.Closed from the addon). */
+function isGone(error: unknown): boolean {
+  return error instanceof GstError && error.domain === ERROR_DOMAIN && error.code === ErrorCode.Closed;
 }
 
 /** webrtcbin's send errors as the W3C names them. */
