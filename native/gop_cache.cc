@@ -2,6 +2,7 @@
 
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -14,8 +15,13 @@ namespace {
 
 // Spacing of the replayed frames' timestamps: the cached group is retimed to end
 // just before the live frame that follows it, so a receiver decodes it at once
-// and a leaky queue on the way (a fan-out viewer's, bounded in time) keeps it.
+// and a leaky queue on the way (a fan-out viewer's, bounded in time, 1 s by
+// default) keeps it. 1 ms apart, closer for a long group so that the whole
+// replay spans at most kMaxReplaySpan, but never under 100 us (9 ticks of the
+// 90 kHz RTP clock: each frame keeps a timestamp of its own).
 constexpr GstClockTime kReplaySpacing = GST_MSECOND;
+constexpr GstClockTime kMaxReplaySpan = 200 * GST_MSECOND;
+constexpr GstClockTime kMinReplaySpacing = 100 * GST_USECOND;
 
 // The recorded group of pictures. Written on the streaming thread of the pad it
 // watches; read on that same thread (a tee pushes to its src pads from its sink
@@ -75,13 +81,14 @@ class GopCache {
     size_t count = 0;
     while (count < buffers_.size() && buffers_[count] != live) count++;
     // `live` is normally the last frame recorded (the tee records before it pushes).
+    const GstClockTime spacing = count == 0 ? kReplaySpacing : std::max(kMinReplaySpacing, std::min(kReplaySpacing, kMaxReplaySpan / count));
     for (size_t index = 0; index < count; index++) {
       GstBuffer* copy = gst_buffer_copy(buffers_[index]);
-      const GstClockTime back = (count - index) * kReplaySpacing;
+      const GstClockTime back = (count - index) * spacing;
       if (GST_BUFFER_PTS_IS_VALID(live) && GST_BUFFER_PTS(live) >= back) GST_BUFFER_PTS(copy) = GST_BUFFER_PTS(live) - back;
       if (GST_BUFFER_DTS_IS_VALID(live) && GST_BUFFER_DTS(live) >= back) GST_BUFFER_DTS(copy) = GST_BUFFER_DTS(live) - back;
       else if (GST_BUFFER_DTS_IS_VALID(copy)) GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-      GST_BUFFER_DURATION(copy) = kReplaySpacing;
+      GST_BUFFER_DURATION(copy) = spacing;
       replay.push_back(copy);
     }
     replays_++;
