@@ -53,7 +53,9 @@ export function checkIceCredentials(reading: Reading): void {
  */
 export function checkBundleTag(reading: Reading): void {
   const { media, groups } = reading.parsed;
-  const group = groups?.find((candidate) => candidate.type === 'BUNDLE')?.mids.trim().split(/\s+/).filter((mid) => mid !== '') ?? [];
+  // String(): sdp-transform reads a one-mid group such as `BUNDLE 0` as the number 0.
+  const mids = groups?.find((candidate) => candidate.type === 'BUNDLE')?.mids;
+  const group = mids === undefined ? [] : String(mids).trim().split(/\s+/).filter((mid) => mid !== '');
   if (group.length === 0) return;
   const bundled = media.filter((section) => midOf(section) !== null && group.includes(midOf(section)!));
   if (!bundled.some(isAudioOrVideo)) return;
