@@ -14,6 +14,7 @@
         "native/keyframe_limiter.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
+        "native/gop_cache.cc",
         "native/warm_up.cc",
         "native/bin_elements.cc",
         "native/keyframe_requests.cc"

@@ -40,7 +40,7 @@ export {
   type ProfileLevelId,
 } from './core/h264.js';
 export { acceptsCodec, chooseCodec, codecKind, DEFAULT_PAYLOAD_TYPES, describeOffered, payloaderFor, sdpCodecs, type CodecCapability, type SdpCodec, type SendCodec } from './core/codecs.js';
-export { redactUrl, RtspBridge, RtspError, type RtspBridgeEvents, type RtspBridgeOptions, type RtspBridgeState, type RtspTransport } from './media/rtsp-bridge.js';
+export { DEFAULT_GOP_CACHE_BYTES, redactUrl, RtspBridge, RtspError, type GopCacheStats, type RtspBridgeEvents, type RtspBridgeOptions, type RtspBridgeState, type RtspTransport } from './media/rtsp-bridge.js';
 export { WebRtcRecorder, type RecorderState, type RecordingResult, type RecordingStopReason, type WebRtcRecorderEvents, type WebRtcRecorderOptions } from './media/recorder.js';
 export { ViewerSessions, type ViewerSessionsEvents, type ViewerSessionsOptions, type ViewerSource, type ViewerStatus } from './media/viewer-sessions.js';
 export * from './http/index.js';

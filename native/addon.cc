@@ -12,6 +12,7 @@
 #include "bin_elements.h"
 #include "keyframe_requests.h"
 #include "data_channel.h"
+#include "gop_cache.h"
 #include "gst_error.h"
 #include "object.h"
 #include "pipeline.h"
@@ -80,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   NativePipeline::Init(env, exports);
   NativeWebRtcBin::Init(env, exports);
   InitDataChannel(env, exports);
+  InitGopCache(env, exports);
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
   InitKeyframeRequests(env, exports);

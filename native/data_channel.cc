@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "gst_error.h"
@@ -323,21 +324,153 @@ Napi::Value BytesSent(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(sent));
 }
 
-// dataChannelUnblock(webrtcbin): for teardown only. In GStreamer < 1.22.3 sctpenc
+// Why dataChannelUnblock's FLUSH_START has no FLUSH_STOP (GStreamer 1.22.0,
+// gstsctpenc.c), and why nothing may send one after it: sctpenc's FLUSH_STOP
+// handler, and its RECONFIGURE handler too, clears every sink pad's private
+// `flushing` flag and restarts the source task unconditionally. In 1.22.0 the
+// sink pads have no activate function that sets that flag again when the
+// element stops (added in 1.22.3, "sctpenc: Fix potential shutdown deadlock"),
+// so after a FLUSH_STOP a send that finds the association's buffer full loops
+// again, and the state change to NULL then waits forever for that sink pad's
+// stream lock. After the state change, GStreamer core refuses FLUSH_STOP on an
+// inactive pad (gstpad.c), and one that passes that check while the pad is
+// being deactivated makes sctpenc start its task on a stopped pad. So the
+// flush stays in effect: the element never runs again (the webrtcbin is being
+// closed and removed). This probe drops a FLUSH_STOP or RECONFIGURE that would
+// reach sctpenc's source pad from then on (a downstream renegotiation at
+// teardown, for one), so the invariant cannot be broken by someone else.
+GstPadProbeReturn KeepFlushing(GstPad*, GstPadProbeInfo* info, gpointer) {
+  const GstEventType type = GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info));
+  return type == GST_EVENT_FLUSH_STOP || type == GST_EVENT_RECONFIGURE ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn DropInput(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }
+
+GQuark InputDroppedQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-sctp-input-dropped");
+  return quark;
+}
+
+// From teardown on, the SCTP decoder takes no more packets. GStreamer 1.22's
+// sctpdec stops by removing its source pads (stop_all_srcpad_tasks) while its
+// input still runs: a message arriving then makes on_receive create a new
+// source pad, with a task blocked on a data queue nobody flushes (joining it
+// later froze close() in gst_task_join, issue 10 case 9) and a queue that the
+// element's cleanup frees under it (case 8: gst_data_queue_push on freed memory,
+// on the receive queue's thread). With the input dropped first, nothing reaches
+// usrsctp during that window; the association is being torn down anyway.
+void DropSctpInput(GstBin* webrtcbin) {
+  GstElement* decoder = ChildFromFactory(webrtcbin, "sctpdec");
+  if (decoder == nullptr) return;
+  if (GstPad* sink = gst_element_get_static_pad(decoder, "sink")) {
+    GST_OBJECT_LOCK(sink);
+    const bool first = g_object_get_qdata(G_OBJECT(sink), InputDroppedQuark()) == nullptr;
+    if (first) g_object_set_qdata(G_OBJECT(sink), InputDroppedQuark(), GINT_TO_POINTER(1));
+    GST_OBJECT_UNLOCK(sink);
+    if (first) gst_pad_add_probe(sink, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), DropInput, nullptr, nullptr);
+    gst_object_unref(sink);
+  }
+  gst_object_unref(decoder);
+}
+
+// dataChannelUnblock(webrtcbin): for teardown only (the webrtcbin closes). Three
+// things: stop holding received data (ReceiveGate), drop SCTP input from now on
+// (DropSctpInput), and unblock the SCTP encoder: in GStreamer < 1.22.3 sctpenc
 // retries a send forever while the association's send buffer is full, even when
 // the pipeline is stopping (fixed upstream by "sctpenc: Fix potential shutdown
 // deadlock"), so setting the pipeline to NULL hangs until SCTP gives up, minutes
 // later. A flush-start on its source pad makes every waiting send return at once.
 void Unblock(const Napi::CallbackInfo& info) {
-  if (ReceiveGate* gate = GateOf(G_OBJECT(WebRtcBinArg(info[0]).get()))) gate->Open();  // and stop holding received data
+  ObjectRef webrtcbin = WebRtcBinArg(info[0]);
+  if (ReceiveGate* gate = GateOf(G_OBJECT(webrtcbin.get()))) gate->Open();
+  DropSctpInput(GST_BIN(webrtcbin.get()));
   GstElement* encoder = SctpEncoder(info[0]);
   if (encoder == nullptr) return;
   GstPad* src = gst_element_get_static_pad(encoder, "src");
   if (src != nullptr) {
     gst_pad_send_event(src, gst_event_new_flush_start());
+    // The flush-start stays in effect until the element stops: see KeepFlushing.
+    gst_pad_add_probe(src, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH), KeepFlushing, nullptr,
+                      nullptr);
     gst_object_unref(src);
   }
   gst_object_unref(encoder);
+}
+
+// SCTP association ids. GStreamer 1.22's SCTP elements find their usrsctp
+// association in a process-wide table by `sctp-association-id`, and webrtcbin
+// draws that id at random from 0-65534 (webrtcsctptransport.c). Two webrtcbins
+// of one process that draw the same id share one association: their SCTP never
+// forms, so their connections reach 'connected' and no data channel ever opens
+// (issue 10 case 9: 20 pairs at once in one process). So every webrtcbin we
+// wrap gets an id no other live one of ours has, set on its SCTP encoder and
+// decoder as webrtcbin adds them (they stay in NULL, locked, until DTLS is up,
+// and take the id only then). The id is given back when the webrtcbin goes.
+class AssociationIds {
+ public:
+  static AssociationIds& Instance() {
+    static AssociationIds* ids = new AssociationIds();  // never destroyed: finalizers may run at exit
+    return *ids;
+  }
+  guint Take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // 1-65534: webrtcbin's own range. Held ids are few; the search is short.
+    do next_ = next_ % 65534 + 1;
+    while (held_.count(next_) != 0);
+    held_.insert(next_);
+    return next_;
+  }
+  void Give(guint id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    held_.erase(id);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<guint> held_;
+  guint next_ = 0;
+};
+
+GQuark AssociationQuark() {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-sctp-association-id");
+  return quark;
+}
+
+void GiveAssociationId(gpointer id) { AssociationIds::Instance().Give(GPOINTER_TO_UINT(id)); }
+
+// webrtcbin's element-added, on the thread that adds (webrtcbin's own).
+void OnWebRtcBinChildAdded(GstBin* webrtcbin, GstElement* child, gpointer) {
+  GstElementFactory* factory = gst_element_get_factory(child);
+  const char* name = factory != nullptr ? GST_OBJECT_NAME(factory) : nullptr;
+  if (g_strcmp0(name, "sctpenc") != 0 && g_strcmp0(name, "sctpdec") != 0) return;
+  // A webrtcbin has one SCTP transport: the encoder and the decoder share its id.
+  GST_OBJECT_LOCK(webrtcbin);
+  guint id = GPOINTER_TO_UINT(g_object_get_qdata(G_OBJECT(webrtcbin), AssociationQuark()));
+  if (id == 0) {
+    id = AssociationIds::Instance().Take();
+    g_object_set_qdata_full(G_OBJECT(webrtcbin), AssociationQuark(), GUINT_TO_POINTER(id), GiveAssociationId);
+  }
+  GST_OBJECT_UNLOCK(webrtcbin);
+  g_object_set(child, "sctp-association-id", id, nullptr);
+}
+
+// dataChannelUniqueAssociation(webrtcbin): see AssociationIds. Call once, before
+// the first description is applied; idempotent.
+void UniqueAssociation(const Napi::CallbackInfo& info) {
+  ObjectRef webrtcbin = WebRtcBinArg(info[0]);
+  static GQuark watched = g_quark_from_static_string("gst-webrtc-node-sctp-association-watch");
+  if (g_object_get_qdata(webrtcbin.get(), watched) != nullptr) return;
+  g_object_set_qdata(webrtcbin.get(), watched, GINT_TO_POINTER(1));
+  g_signal_connect(webrtcbin.get(), "element-added", G_CALLBACK(OnWebRtcBinChildAdded), nullptr);
+  // Elements already there (a description applied before this call).
+  GstIterator* children = gst_bin_iterate_elements(GST_BIN(webrtcbin.get()));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(children, &item) == GST_ITERATOR_OK) {
+    OnWebRtcBinChildAdded(GST_BIN(webrtcbin.get()), GST_ELEMENT(g_value_get_object(&item)), nullptr);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(children);
 }
 
 }  // namespace
@@ -365,4 +498,5 @@ void InitDataChannel(Napi::Env env, Napi::Object exports) {
   exports.Set("dataChannelUnblock", Napi::Function::New<Unblock>(env, "dataChannelUnblock"));
   exports.Set("dataChannelLimitReceive", Napi::Function::New<LimitReceive>(env, "dataChannelLimitReceive"));
   exports.Set("dataChannelDelivered", Napi::Function::New<Delivered>(env, "dataChannelDelivered"));
+  exports.Set("dataChannelUniqueAssociation", Napi::Function::New<UniqueAssociation>(env, "dataChannelUniqueAssociation"));
 }

@@ -15,5 +15,6 @@ uint32_t WatchDataChannel(GObject* channel, Dispatcher* dispatcher);
 // exports.dataChannelSend(channel, string | Buffer), exports.dataChannelClose(channel),
 // exports.dataChannelBytesSent(webrtcbin, streamId), exports.dataChannelUnblock(webrtcbin),
 // exports.dataChannelLimitReceive(webrtcbin, channel, boundBytes), exports.dataChannelDelivered(channel, bytes)
-// (flow control of received messages: see ReceiveGate in data_channel.cc)
+// (flow control of received messages: see ReceiveGate in data_channel.cc),
+// exports.dataChannelUniqueAssociation(webrtcbin) (one SCTP association id per webrtcbin: see AssociationIds)
 void InitDataChannel(Napi::Env env, Napi::Object exports);

@@ -1,4 +1,5 @@
-import { GstError, InvalidStateError } from './errors.js';
+import { ERROR_DOMAIN, ErrorCode } from './error-codes.js';
+import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { native, type NativeObject } from './native.js';
 import type { Pipeline } from './pipeline.js';
 import { pipelineHandle, type Disposable } from './pipeline-handle.js';
@@ -32,8 +33,13 @@ export interface DataChannelEvents extends ListenerErrorEvent {
   bufferedamountlow: [];
   /** The channel is shutting down: queued messages are still sent, send() throws. */
   closing: [];
-  /** The channel failed (it closes afterwards). */
-  error: [error: GstError];
+  /**
+   * The channel failed (it closes afterwards): a GstError from webrtcbin, or an
+   * OperationError when it did not open within `DataChannel.openTimeout` of
+   * its transport connecting (its SCTP association failed, as browsers report
+   * with an RTCError of errorDetail 'sctp-failure').
+   */
+  error: [error: GstError | OperationError];
   /** The channel is closed; no more events follow. */
   close: [];
 }
@@ -92,6 +98,17 @@ interface Snapshot {
  * `bufferedamountlow` event.
  */
 export class DataChannel extends SafeEmitter<DataChannelEvents> {
+  /**
+   * How long a channel may stay 'connecting' once its WebRtcBin's connection is
+   * 'connected', in milliseconds, before it fails: an `error` event with an
+   * OperationError, then `close`. Over a working transport a channel opens
+   * within a few round trips; one that does not has an SCTP association that
+   * will not come up (GStreamer 1.22 then reports nothing). Read when the
+   * transport connects. Default 15000 (SCTP retransmits its first INIT after
+   * 1 to 3 s).
+   */
+  static openTimeout = 15_000;
+
   private state: DataChannelState;
   private snapshot: Snapshot;
   /** Payload and control bytes this channel's SCTP stream must carry before it may be reset. */
@@ -102,6 +119,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
   private openDispatched = false;
   private closingDispatched = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private openTimer: NodeJS.Timeout | undefined;
   private subscription: Disposable;
 
   /** @internal Made by WebRtcBin. */
@@ -239,6 +257,11 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     try {
       native.dataChannelSend(this.native, payload);
     } catch (error) {
+      if (isGone(error)) {
+        // webrtcbin freed the channel (the peer closed it; its 'close' is on its way): it is closed now.
+        this.markClosed();
+        throw new InvalidStateError(`data channel "${this.label}" is closed, not open`);
+      }
       throw toSendError(error, this.label, size, limit);
     }
     this.bytesQueued += size;
@@ -260,6 +283,27 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     if (this.state === 'open') this.closeWhenDrained();
   }
 
+  /**
+   * @internal The WebRtcBin's connection is 'connected' (called at that change,
+   * and at creation when it already is): from now on the channel has
+   * `openTimeout` to open.
+   */
+  transportConnected(): void {
+    if (this.state !== 'connecting' || this.openTimer !== undefined) return;
+    const timeout = DataChannel.openTimeout;
+    this.openTimer = setTimeout(() => this.failToOpen(timeout), timeout);
+    this.openTimer.unref?.();
+  }
+
+  /** Still not open `timeout` ms after the transport connected: fails as a browser fails a channel whose SCTP association failed. */
+  private failToOpen(timeout: number): void {
+    this.openTimer = undefined;
+    if (this.state !== 'connecting' || this.pipeline.closed) return;
+    this.dispatchError('error', new OperationError(`data channel "${this.label}" did not open within ${timeout} ms of the connection being up: its SCTP association failed`));
+    this.closeNative();
+    this.markClosed();
+  }
+
   /** @internal The owning WebRtcBin is closing, and the SCTP association with it. */
   finish(): void {
     if (this.state === 'closed') return;
@@ -279,6 +323,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     this.refreshId();
     this.state = 'closed';
     clearTimeout(this.drainTimer);
+    clearTimeout(this.openTimer);
     this.subscription.dispose();
     // Its messages still queued are dropped now: give their bytes back to the receive bound.
     this.delivered(-1);
@@ -382,6 +427,8 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
         if (this.openDispatched) return;
         this.openDispatched = true;
         this.state = 'open';
+        clearTimeout(this.openTimer);
+        this.openTimer = undefined;
         this.refreshId();
         this.limitReceive();
         if (this.closeRequested) this.closeWhenDrained();
@@ -441,6 +488,11 @@ function toPayload(data: unknown): string | Buffer {
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   throw new TypeError('send() takes a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
+}
+
+/** The native handle's object no longer exists (ErrorCode.Closed from the addon). */
+function isGone(error: unknown): boolean {
+  return error instanceof GstError && error.domain === ERROR_DOMAIN && error.code === ErrorCode.Closed;
 }
 
 /** webrtcbin's send errors as the W3C names them. */

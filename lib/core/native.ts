@@ -189,6 +189,22 @@ export interface NativeWebRtcBin {
   close(): void;
 }
 
+/** The state of a GOP cache (native/gop_cache.cc). */
+export interface GopCacheStats {
+  /** Frames kept: the last keyframe and those after it. */
+  frames: number;
+  /** Their bytes. */
+  bytes: number;
+  /** The limit. */
+  maxBytes: number;
+  /** Keyframes seen (each one started a new group). */
+  keyframes: number;
+  /** Groups dropped because they outgrew maxBytes. */
+  overflows: number;
+  /** Replays done to joining viewers. */
+  replays: number;
+}
+
 export interface Addon {
   NativePipeline: new (description: string | null, onEvent: NativeEventHandler) => NativePipeline;
   NativeWebRtcBin: new (pipeline: NativePipeline, element: NativeObject) => NativeWebRtcBin;
@@ -202,6 +218,14 @@ export interface Addon {
   dataChannelLimitReceive(webrtcbin: NativeObject, channel: NativeObject, boundBytes: number): void;
   /** JS took a received message of `bytes` (the message event's `size`); -1: the channel closed, forget what it still counts. */
   dataChannelDelivered(channel: NativeObject, bytes: number): void;
+  /** Gives the webrtcbin's SCTP transport an association id no other live webrtcbin of this process has (GStreamer 1.22 draws it at random and shares associations by id). */
+  dataChannelUniqueAssociation(webrtcbin: NativeObject): void;
+  /** Records the group of pictures (last keyframe and what follows, at most `maxBytes`) flowing through `pad`; again: sets the limit. */
+  gopCacheAttach(pad: NativeObject, maxBytes: number): void;
+  /** At the next buffer through `targetPad`, pushes what `cachePad` recorded first (retimed); false without a cache. */
+  gopCacheReplay(cachePad: NativeObject, targetPad: NativeObject): boolean;
+  /** What the cache on `pad` holds, or null without one. */
+  gopCacheStats(pad: NativeObject): GopCacheStats | null;
   setErrorClass(errorClass: typeof GstError): void;
   version(): { major: number; minor: number; micro: number };
   hasElement(factory: string): boolean;

@@ -3,48 +3,19 @@
 // checked here, in JavaScript, before webrtcbin sees the input, and refused with
 // the error a browser gives (see docs/reliability.md for each case).
 import { InvalidStateError, OperationError } from './errors.js';
+import { attributeValues as values, midOf, readSdp, type MediaDescription, type SdpReading } from './sdp.js';
 import type { SessionDescription, SignalingState } from './types.js';
 
-/** One m-line of an SDP: its kind, its mid and the attribute lines of its section. */
-interface MediaSection {
-  kind: string;
-  /** The m-line's port (0: rejected) and its formats (payload types). */
-  port: string;
-  formats: string[];
-  mid: string | null;
-  attributes: string[];
+/** What the checks read of one description, read once (readSdp: sdp-transform, plus the lines of each section for repeats). */
+type Reading = SdpReading;
+
+/** The session level's and each m-line's attribute lines, named for messages. */
+function sectionsByName(reading: Reading): [string, string[]][] {
+  return [['the session level', reading.sessionAttributes], ...reading.mediaAttributes.map((attributes, index): [string, string[]] => [`m-line ${index}`, attributes])];
 }
 
-/** An SDP cut into the session-level attribute lines and its media sections. */
-interface SdpSections {
-  session: string[];
-  media: MediaSection[];
-}
-
-/** Splits SDP text into sections. sdp-transform keeps only the last of repeated attributes, and repeats are what matters here. */
-export function sdpSections(sdp: string): SdpSections {
-  const session: string[] = [];
-  const media: MediaSection[] = [];
-  for (const line of sdp.split(/\r?\n/)) {
-    if (line.startsWith('m=')) {
-      const [kind, port, , ...formats] = line.slice(2).trim().split(/\s+/);
-      media.push({ kind, port: port ?? '', formats, mid: null, attributes: [] });
-    } else if (line.startsWith('a=')) {
-      const section = media.at(-1);
-      if (section === undefined) {
-        session.push(line.slice(2));
-      } else {
-        section.attributes.push(line.slice(2));
-        if (section.mid === null && line.startsWith('a=mid:')) section.mid = line.slice(6).trim();
-      }
-    }
-  }
-  return { session, media };
-}
-
-function values(attributes: string[], key: string): string[] {
-  const prefix = `${key}:`;
-  return attributes.filter((attribute) => attribute.startsWith(prefix)).map((attribute) => attribute.slice(prefix.length).trim());
+function isAudioOrVideo(media: MediaDescription): boolean {
+  return media.type === 'audio' || media.type === 'video';
 }
 
 /**
@@ -53,10 +24,8 @@ function values(attributes: string[], key: string): string[] {
  * level that repeats one (webrtcsdp.c, _get_ice_credentials_from_sdp_media:
  * `assertion (!*pwd)`).
  */
-export function checkIceCredentials(sdp: string): void {
-  const { session, media } = sdpSections(sdp);
-  const sections: [string, string[]][] = [['the session level', session], ...media.map((section, index): [string, string[]] => [`m-line ${index}`, section.attributes])];
-  for (const [where, attributes] of sections) {
+export function checkIceCredentials(reading: Reading): void {
+  for (const [where, attributes] of sectionsByName(reading)) {
     for (const key of ['ice-ufrag', 'ice-pwd']) {
       const count = values(attributes, key).length;
       if (count > 1) throw new OperationError(`the description defines a=${key} ${count} times at ${where}; ICE credentials are defined once per section`);
@@ -67,9 +36,9 @@ export function checkIceCredentials(sdp: string): void {
   // password (gst_webrtc_nice_set_remote_credentials: `pwd != NULL` CRITICAL;
   // found by the fuzzer).
   const pair = (attributes: string[]) => values(attributes, 'ice-ufrag').length > 0 && values(attributes, 'ice-pwd').length > 0;
-  const sessionPair = pair(session);
-  media.forEach((section, index) => {
-    const partial = values(section.attributes, 'ice-ufrag').length + values(section.attributes, 'ice-pwd').length === 1;
+  const sessionPair = pair(reading.sessionAttributes);
+  reading.mediaAttributes.forEach((attributes, index) => {
+    const partial = values(attributes, 'ice-ufrag').length + values(attributes, 'ice-pwd').length === 1;
     if (partial && !sessionPair) throw new OperationError(`m-line ${index} has only one of a=ice-ufrag and a=ice-pwd, and the session level does not have both`);
   });
 }
@@ -82,14 +51,16 @@ export function checkIceCredentials(sdp: string): void {
  * the m-lines in the offer's order, so both the group's first mid and the first
  * bundled m-line count.
  */
-export function checkBundleTag(sdp: string): void {
-  const { session, media } = sdpSections(sdp);
-  const group = values(session, 'group').find((value) => value.startsWith('BUNDLE '))?.split(/\s+/).slice(1) ?? [];
+export function checkBundleTag(reading: Reading): void {
+  const { media, groups } = reading.parsed;
+  // String(): sdp-transform reads a one-mid group such as `BUNDLE 0` as the number 0.
+  const mids = groups?.find((candidate) => candidate.type === 'BUNDLE')?.mids;
+  const group = mids === undefined ? [] : String(mids).trim().split(/\s+/).filter((mid) => mid !== '');
   if (group.length === 0) return;
-  const bundled = media.filter((section) => section.mid !== null && group.includes(section.mid));
-  if (!bundled.some((section) => section.kind === 'audio' || section.kind === 'video')) return;
-  const tag = media.find((section) => section.mid === group[0]);
-  if (tag?.kind === 'application' || bundled[0]?.kind === 'application') {
+  const bundled = media.filter((section) => midOf(section) !== null && group.includes(midOf(section)!));
+  if (!bundled.some(isAudioOrVideo)) return;
+  const tag = media.find((section) => midOf(section) === group[0]);
+  if (tag?.type === 'application' || bundled[0]?.type === 'application') {
     throw new OperationError('the description bundles audio or video behind a data channel m-line (the first bundled m-line is m=application); GStreamer 1.22 needs an audio or video m-line first in the BUNDLE group');
   }
 }
@@ -100,11 +71,13 @@ export function checkBundleTag(sdp: string): void {
  * its next createOffer() never settles: its operations thread spins (found by
  * the fuzzer; the same freeze as case 5 of issue 10).
  */
-export function checkRtpMaps(sdp: string): void {
-  sdpSections(sdp).media.forEach((section, index) => {
-    if ((section.kind !== 'audio' && section.kind !== 'video') || section.port === '0') return;
-    const mapped = new Set(values(section.attributes, 'rtpmap').map((value) => value.split(/\s+/)[0]));
-    const missing = section.formats.find((format) => Number(format) >= 96 && Number(format) <= 127 && !mapped.has(format));
+export function checkRtpMaps(reading: Reading): void {
+  reading.parsed.media.forEach((section, index) => {
+    if (!isAudioOrVideo(section) || section.port === 0) return;
+    // The lines, not sdp-transform's rtp list: webrtcbin takes an a=rtpmap that sdp-transform's grammar skips.
+    const mapped = new Set(values(reading.mediaAttributes[index], 'rtpmap').map((value) => value.split(/\s+/)[0]));
+    const formats = String(section.payloads ?? '').trim().split(/\s+/);
+    const missing = formats.find((format) => Number(format) >= 96 && Number(format) <= 127 && !mapped.has(format));
     if (missing !== undefined) throw new OperationError(`m-line ${index} offers dynamic payload type ${missing} without an a=rtpmap`);
   });
 }
@@ -114,10 +87,10 @@ export function checkRtpMaps(sdp: string): void {
  * the first of several, and with a data channel its next createOffer() aborts
  * (_add_data_channel_offer: `last_data_index == medias_len`; found by the fuzzer).
  */
-export function checkMids(sdp: string): void {
+export function checkMids(reading: Reading): void {
   const seen = new Set<string>();
-  sdpSections(sdp).media.forEach((section, index) => {
-    const mids = values(section.attributes, 'mid');
+  reading.mediaAttributes.forEach((attributes, index) => {
+    const mids = values(attributes, 'mid');
     if (mids.length > 1) throw new OperationError(`m-line ${index} has ${mids.length} a=mid attributes; an m-line has one`);
     if (mids.length === 1) {
       if (seen.has(mids[0])) throw new OperationError(`mid ${JSON.stringify(mids[0])} is on more than one m-line`);
@@ -131,9 +104,10 @@ export function checkMids(sdp: string): void {
  * with a g_return_if_fail that prints a CRITICAL, transport_stream_add_ssrc_map_item:
  * `ssrc != 0`; and a value from 2^32 reads as 0 or wraps; found by the fuzzer).
  */
-export function checkSsrcs(sdp: string): void {
-  sdpSections(sdp).media.forEach((section, index) => {
-    for (const value of values(section.attributes, 'ssrc')) {
+export function checkSsrcs(reading: Reading): void {
+  // The lines: sdp-transform's grammar skips an a=ssrc without an attribute, webrtcbin does not.
+  reading.mediaAttributes.forEach((attributes, index) => {
+    for (const value of values(attributes, 'ssrc')) {
       const digits = /^\d+/.exec(value)?.[0];
       if (digits === undefined) continue; // not read as an SSRC by webrtcbin
       const ssrc = Number(digits);
@@ -159,19 +133,18 @@ const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
  * next createOffer() never settles: the operations thread spins (found by the
  * fuzzer).
  */
-export function checkDirections(sdp: string): void {
-  sdpSections(sdp).media.forEach((section, index) => {
-    if ((section.kind !== 'audio' && section.kind !== 'video') || section.port === '0') return;
-    const count = section.attributes.filter((attribute) => DIRECTIONS.has(attribute.trim())).length;
+export function checkDirections(reading: Reading): void {
+  reading.parsed.media.forEach((section, index) => {
+    if (!isAudioOrVideo(section) || section.port === 0) return;
+    const count = reading.mediaAttributes[index].filter((attribute) => DIRECTIONS.has(attribute.trim())).length;
     if (count !== 1) throw new OperationError(`m-line ${index} has ${count} direction attributes; GStreamer 1.22 needs exactly one of a=sendrecv, a=sendonly, a=recvonly, a=inactive`);
   });
 }
 
 /** The ICE credentials and DTLS fingerprint that identify who made each m-line (a section inherits the session level's). */
-function identities(sdp: string): string[] {
-  const { session, media } = sdpSections(sdp);
-  const first = (attributes: string[], key: string) => values(attributes, key)[0] ?? values(session, key)[0] ?? '';
-  return media.map((section) => ['ice-ufrag', 'ice-pwd', 'fingerprint'].map((key) => first(section.attributes, key).toLowerCase()).join(' '));
+function identities(reading: Reading): string[] {
+  const first = (attributes: string[], key: string) => values(attributes, key)[0] ?? values(reading.sessionAttributes, key)[0] ?? '';
+  return reading.mediaAttributes.map((attributes) => ['ice-ufrag', 'ice-pwd', 'fingerprint'].map((key) => first(attributes, key).toLowerCase()).join(' '));
 }
 
 /**
@@ -179,13 +152,14 @@ function identities(sdp: string): string[] {
  * 1.22's preconditions. One per WebRtcBin.
  */
 export class NegotiationGuard {
-  private lastOffer: string | null = null;
-  private lastAnswer: string | null = null;
+  /** The last offer and answer this webrtcbin created, each read once. */
+  private lastOffer: Reading | null = null;
+  private lastAnswer: Reading | null = null;
 
   /** Call with every description createOffer()/createAnswer() returns; returns it. */
   created(description: SessionDescription): SessionDescription {
-    if (description.type === 'offer') this.lastOffer = description.sdp;
-    else if (description.type === 'answer') this.lastAnswer = description.sdp;
+    if (description.type === 'offer') this.lastOffer = readSdp(description.sdp);
+    else if (description.type === 'answer') this.lastAnswer = readSdp(description.sdp);
     return description;
   }
 
@@ -203,9 +177,9 @@ export class NegotiationGuard {
     if (hasDataChannels) return;
     const last = this.lastAnswer ?? this.lastOffer;
     if (last === null) return;
-    const media = sdpSections(last).media;
-    const application = media.findIndex((section) => section.kind === 'application');
-    if (application >= 0 && media.slice(application + 1).some((section) => section.kind === 'audio' || section.kind === 'video')) {
+    const media = last.parsed.media;
+    const application = media.findIndex((section) => section.type === 'application');
+    if (application >= 0 && media.slice(application + 1).some(isAudioOrVideo)) {
       throw new OperationError(`createOffer(): the data channel m-line (${application}) comes before other media and no data channel is open yet; GStreamer 1.22 cannot re-offer that until a channel exists`);
     }
   }
@@ -226,29 +200,31 @@ export class NegotiationGuard {
   checkRemote(description: SessionDescription, transceiverMids: () => (string | null)[], localDescription: () => SessionDescription | null): void {
     if (description.type === 'rollback') return;
     checkNoNul(description.sdp);
-    checkIceCredentials(description.sdp);
-    checkBundleTag(description.sdp);
-    checkRtpMaps(description.sdp);
-    checkDirections(description.sdp);
-    checkMids(description.sdp);
-    checkSsrcs(description.sdp);
+    const reading = readSdp(description.sdp);
+    checkIceCredentials(reading);
+    // Mids first: the checks after it read one mid per m-line.
+    checkMids(reading);
+    checkBundleTag(reading);
+    checkRtpMaps(reading);
+    checkDirections(reading);
+    checkSsrcs(reading);
     if (description.type !== 'offer') {
       const local = localDescription();
-      if (local?.type === 'offer') checkAnswerMatchesOffer(description.sdp, local.sdp);
+      if (local?.type === 'offer') checkAnswerMatchesOffer(reading, readSdp(local.sdp));
       return;
     }
     // webrtcbin compares with its last generated answer, or else its last generated offer.
     const last = this.lastAnswer ?? this.lastOffer;
     if (last === null) return;
-    const before = sdpSections(last).media;
-    const offered = sdpSections(description.sdp).media;
+    const before = last.parsed.media;
+    const offered = reading.parsed.media;
     let known: Set<string | null> | undefined;
     for (let index = 0; index < Math.min(before.length, offered.length); index++) {
-      const { kind, mid } = offered[index];
-      if (mid === before[index].mid || (kind !== 'audio' && kind !== 'video')) continue;
+      const mid = midOf(offered[index]);
+      if (mid === midOf(before[index]) || !isAudioOrVideo(offered[index])) continue;
       known ??= new Set(transceiverMids());
       if (!known.has(mid)) continue;
-      throw new OperationError(`the offer moves mid ${JSON.stringify(mid)} to m-line ${index}, which was mid ${JSON.stringify(before[index].mid)}: m-lines must keep their order across offers`);
+      throw new OperationError(`the offer moves mid ${JSON.stringify(mid)} to m-line ${index}, which was mid ${JSON.stringify(midOf(before[index]))}: m-lines must keep their order across offers`);
     }
   }
 
@@ -266,7 +242,7 @@ export class NegotiationGuard {
     const created = kind === 'offer' ? this.lastOffer : this.lastAnswer;
     if (created === null) throw new OperationError(`setLocalDescription(${description.type}): this WebRtcBin has created no ${kind}; a local description must come from create${kind === 'offer' ? 'Offer' : 'Answer'}()`);
     const mine = identities(created);
-    const given = identities(description.sdp);
+    const given = identities(readSdp(description.sdp));
     if (given.length !== mine.length || given.some((identity, index) => identity !== mine[index])) {
       throw new OperationError(`setLocalDescription(${description.type}): the description's m-lines, ICE credentials or fingerprints are not those of the last ${kind} this WebRtcBin created`);
     }
@@ -288,9 +264,9 @@ export function sdpForWebRtcBin(type: SessionDescription['type'], sdp: string): 
  * did not have and aborts on it (webrtcsdp.c, _get_final_direction: `code
  * should not be reached`; found by the fuzzer).
  */
-export function checkAnswerMatchesOffer(answer: string, offer: string): void {
-  const offered = sdpSections(offer).media.map((section) => section.mid);
-  const answered = sdpSections(answer).media.map((section) => section.mid);
+export function checkAnswerMatchesOffer(answer: Reading, offer: Reading): void {
+  const offered = offer.parsed.media.map(midOf);
+  const answered = answer.parsed.media.map(midOf);
   if (answered.length !== offered.length || answered.some((mid, index) => mid !== offered[index])) {
     throw new OperationError(`the answer's m-lines (mids ${JSON.stringify(answered)}) are not those of the offer (${JSON.stringify(offered)})`);
   }

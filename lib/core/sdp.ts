@@ -46,9 +46,47 @@ export function parseSdp(sdp: string): ParsedSdp {
   return parse(sdp);
 }
 
+/**
+ * A description read once: sdp-transform's parse, and beside it the attribute
+ * lines of the session level and of each m-section as written. sdp-transform
+ * keeps only the last of a repeated single-value attribute (a=mid, a=ice-pwd, a
+ * direction), and the guards against webrtcbin's assertions must count those
+ * repeats, so they read the lines; everything else comes from `parsed`.
+ */
+export interface SdpReading {
+  parsed: ParsedSdp;
+  /** The session level's attribute lines, without `a=`. */
+  sessionAttributes: string[];
+  /** Each m-section's attribute lines, without `a=`, in m-line order (as `parsed.media`). */
+  mediaAttributes: string[][];
+}
+
+/** Reads SDP text once for the questions of lib/ (see SdpReading). */
+export function readSdp(sdp: string): SdpReading {
+  const sessionAttributes: string[] = [];
+  const mediaAttributes: string[][] = [];
+  // The same lines sdp-transform reads: `<letter>=...`, any line break.
+  for (const line of sdp.split(/\r\n|\r|\n/)) {
+    if (line.startsWith('m=')) mediaAttributes.push([]);
+    else if (line.startsWith('a=')) (mediaAttributes.at(-1) ?? sessionAttributes).push(line.slice(2));
+  }
+  return { parsed: parse(sdp), sessionAttributes, mediaAttributes };
+}
+
+/** The values of an attribute in attribute lines (`key:value`), every repeat, trimmed. */
+export function attributeValues(attributes: string[], key: string): string[] {
+  const prefix = `${key}:`;
+  return attributes.filter((attribute) => attribute.startsWith(prefix)).map((attribute) => attribute.slice(prefix.length).trim());
+}
+
+/** An m-section's mid as a string, or null (sdp-transform reads `a=mid:0` as the number 0). */
+export function midOf(media: MediaDescription): string | null {
+  return media.mid === undefined ? null : String(media.mid);
+}
+
 /** The mid of each m-line, in order (null where there is no a=mid). */
 export function mediaMids(sdp: string): (string | null)[] {
-  return parse(sdp).media.map((media) => (media.mid === undefined ? null : String(media.mid)));
+  return parse(sdp).media.map(midOf);
 }
 
 /** Whether an m-section is rejected: port 0, unless it is bundle-only (RFC 8843), as webrtcbin's max-bundle offers have. */

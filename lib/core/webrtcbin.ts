@@ -242,6 +242,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
   private bind(element: NativeObject): void {
     configureIceAgent(element, this.iceCheckInterval);
+    // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
+    native.dataChannelUniqueAssociation(element);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
     try {
       this.addTurnServers(bound);
@@ -607,8 +609,10 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (!ALLOWED[side][type].includes(this.signaling)) {
       throw new InvalidStateError(`a ${side} ${type} cannot be set in signaling state ${this.signaling}`);
     }
+    // The transceivers' mids, read only when the guard needs them (a re-offer).
+    const transceiverMids = () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null);
     if (side === 'local') this.guard.checkLocal({ type, sdp: description.sdp });
-    else this.guard.checkRemote({ type, sdp: description.sdp }, () => this.native.getTransceivers().map((transceiver) => transceiver.get('mid') as string | null), () => this.localDescription);
+    else this.guard.checkRemote({ type, sdp: description.sdp }, transceiverMids, () => this.localDescription);
     if (side === 'local' && type === 'offer' && this.currentRemote !== null) {
       // A re-offer reaches webrtcbin with its answer, so that it can still be rolled
       // back (webrtcbin 1.22 has no rollback). Its transports exist already, so
@@ -834,6 +838,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private trackChannel(channel: DataChannel): DataChannel {
     this.channels.add(channel);
     channel.once('close', () => this.channels.delete(channel));
+    if (this.connectionState === 'connected') channel.transportConnected();
     return channel;
   }
 
@@ -916,6 +921,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
           this.dispatch('iceconnectionstatechange', 'connected');
         }
         this.states[property] = value;
+        // Data channels that do not open within their bound of this fail (reliability, issue 10 case 9).
+        if (property === 'connection-state' && value === 'connected') for (const channel of this.channels) channel.transportConnected();
         this.dispatch(STATE_EVENTS[property], value as never);
         if (property === 'ice-gathering-state' && value === 'complete') this.dispatch('icecandidate', null);
         break;

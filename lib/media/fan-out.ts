@@ -490,6 +490,17 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     }
   }
 
+  /**
+   * @internal The tee pad that feeds a viewer's track of `kind`: null until its
+   * branch is linked, once it is being removed, or for a viewer of another
+   * fan-out. For the RTSP bridge's GOP replay.
+   */
+  viewerTeePad(webrtcbin: WebRtcBin, kind: MediaKind): NativeObject | null {
+    const viewer = this.viewerMap.get(webrtcbin);
+    if (viewer === undefined || viewer.removal !== null) return null;
+    return viewer.tracks.find((track) => track.feed.kind === kind)?.teePad ?? null;
+  }
+
   /** Closes every viewer and the pipeline. Idempotent. */
   close(): void {
     if (this.isClosed) return;

@@ -1,7 +1,9 @@
 // An RTSP camera to WebRTC viewers: H.264 passed through (depayloaded, never
 // decoded), one connection to the camera for every viewer, and reconnection
 // with backoff when the camera's stream drops, while the viewers stay.
+import { branchesOf } from '../core/branch.js';
 import { GstError, InvalidStateError } from '../core/errors.js';
+import { native, type GopCacheStats, type NativeObject } from '../core/native.js';
 import { MediaFanOut, type AddViewerOptions, type MediaFanOutOptions } from './fan-out.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
 import type { WebRtcBin } from '../core/webrtcbin.js';
@@ -25,7 +27,22 @@ export interface RtspBridgeOptions extends Pick<MediaFanOutOptions, 'iceServers'
   reconnectDelay?: number;
   /** The longest reconnection delay. Default 10000 ms. */
   maxReconnectDelay?: number;
+  /**
+   * Instant start: the bridge keeps the camera's last keyframe and every frame
+   * after it (the current group of pictures, as received: nothing is decoded
+   * or encoded), at most this many bytes, and a viewer gets that group the
+   * moment it connects, then the live stream. A group that outgrows the limit
+   * is dropped, and viewers then wait for the camera's next keyframe until a
+   * group fits again. 0 turns it off. Default 8 MiB (a 10 s group at
+   * 6 Mbit/s).
+   */
+  gopCacheBytes?: number;
 }
+
+/** Default of RtspBridgeOptions.gopCacheBytes. */
+export const DEFAULT_GOP_CACHE_BYTES = 8 * 1024 * 1024;
+/** How long a viewer that connected before its branch was linked waits for the link, checked every few ms. */
+const REPLAY_LINK_WAIT_MS = 2000;
 
 /** Where the bridge is: connecting for start(), streaming, reconnecting after a drop, or closed. */
 export type RtspBridgeState = 'new' | 'connecting' | 'streaming' | 'reconnecting' | 'closed';
@@ -57,6 +74,8 @@ export class RtspError extends Error {
   }
 }
 
+export type { GopCacheStats };
+
 const RTSP_SCHEMES = new Set(['rtsp:', 'rtsps:', 'rtspt:', 'rtspu:', 'rtsph:']);
 const WATCH_INTERVAL_MS = 250;
 
@@ -77,8 +96,12 @@ export function redactUrl(url: string): string {
  * decoder, no encoder). When the camera's stream drops (an error, its end, or
  * no frame for `stallTimeout`), the bridge reconnects with exponential backoff
  * and the viewers stay connected; the picture resumes at the camera's next
- * keyframe. A viewer that joins also starts at the camera's next keyframe: the
- * bridge asks for one, but RTSP cameras (RTP/AVP) do not take such requests.
+ * keyframe. A viewer that joins starts at once (see `gopCacheBytes`): the
+ * bridge keeps the camera's current group of pictures, from its last keyframe
+ * on, and sends it to the viewer as soon as it connects, then the live stream
+ * (RTSP cameras on RTP/AVP take no keyframe requests, and their keyframes can
+ * be 10 s apart). Memory per bridge is bounded by `gopCacheBytes`; each
+ * keyframe replaces the group kept.
  *
  * ```ts
  * const bridge = new RtspBridge({ url: 'rtsp://camera.local/stream' });
@@ -92,7 +115,9 @@ export class RtspBridge extends SafeEmitter<RtspBridgeEvents> {
   /** The camera's URL, without its password. */
   readonly url: string;
   private readonly location: string;
-  private readonly settings: Required<Pick<RtspBridgeOptions, 'transport' | 'latency' | 'startTimeout' | 'stallTimeout' | 'reconnectDelay' | 'maxReconnectDelay'>>;
+  private readonly settings: Required<Pick<RtspBridgeOptions, 'transport' | 'latency' | 'startTimeout' | 'stallTimeout' | 'reconnectDelay' | 'maxReconnectDelay' | 'gopCacheBytes'>>;
+  /** The video tee's input, where the GOP cache records; null with the cache off. */
+  private readonly cachePad: NativeObject | null;
   private currentState: RtspBridgeState = 'new';
   private sourceName = '';
   private attempt = 0;
@@ -120,12 +145,14 @@ export class RtspBridge extends SafeEmitter<RtspBridgeEvents> {
       stallTimeout: options.stallTimeout ?? 5000,
       reconnectDelay: options.reconnectDelay ?? 500,
       maxReconnectDelay: options.maxReconnectDelay ?? 10_000,
+      gopCacheBytes: options.gopCacheBytes ?? DEFAULT_GOP_CACHE_BYTES,
     };
     if (!['tcp', 'udp', 'auto'].includes(this.settings.transport)) throw new TypeError(`transport must be 'tcp', 'udp' or 'auto', not ${JSON.stringify(this.settings.transport)}`);
     for (const name of ['latency', 'startTimeout', 'stallTimeout', 'reconnectDelay', 'maxReconnectDelay'] as const) {
       const value = this.settings[name];
       if (!Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer (milliseconds)`);
     }
+    if (!Number.isSafeInteger(this.settings.gopCacheBytes) || this.settings.gopCacheBytes < 0) throw new TypeError('gopCacheBytes must be a non-negative integer (bytes)');
     this.fanOut = new MediaFanOut({
       video: { h264: this.sourceDescription() },
       iceServers: options.iceServers,
@@ -133,6 +160,7 @@ export class RtspBridge extends SafeEmitter<RtspBridgeEvents> {
       maxViewerDelay: options.maxViewerDelay,
     });
     this.configureSource();
+    this.cachePad = this.settings.gopCacheBytes > 0 ? this.attachGopCache() : null;
     this.fanOut.on('error', (error) => this.onError(error));
     this.fanOut.on('sourceended', () => {
       const ended = new RtspError(this.url, 'the stream ended');
@@ -178,10 +206,29 @@ export class RtspBridge extends SafeEmitter<RtspBridgeEvents> {
     }
   }
 
-  /** Adds a viewer (see MediaFanOut.addViewer); viewers can join before start() resolves. */
+  /**
+   * What the GOP cache holds now (frames since the last keyframe, their bytes,
+   * the limit, and counters of keyframes, overflows and replays), or null when
+   * `gopCacheBytes` is 0 or the bridge is closed.
+   */
+  get gopCache(): GopCacheStats | null {
+    if (this.cachePad === null || this.currentState === 'closed') return null;
+    return native.gopCacheStats(this.cachePad);
+  }
+
+  /**
+   * Adds a viewer (see MediaFanOut.addViewer); viewers can join before start()
+   * resolves. Once it connects, it gets the cached group of pictures first.
+   */
   addViewer(options?: AddViewerOptions): WebRtcBin {
     if (this.currentState === 'closed') throw new InvalidStateError('the RtspBridge is closed');
-    return this.fanOut.addViewer(options);
+    const viewer = this.fanOut.addViewer(options);
+    if (this.cachePad !== null) {
+      viewer.on('connectionstatechange', (state) => {
+        if (state === 'connected') this.replayGop(viewer, Date.now());
+      });
+    }
+    return viewer;
   }
 
   /** Removes a viewer (see MediaFanOut.removeViewer). */
@@ -199,6 +246,33 @@ export class RtspBridge extends SafeEmitter<RtspBridgeEvents> {
     this.startWaiter = undefined;
     this.fanOut.close();
     this.dispatch('close');
+  }
+
+  /** Records the video tee's input: its group of pictures, as h264parse marks keyframes. */
+  private attachGopCache(): NativeObject | null {
+    const branches = branchesOf(this.fanOut.pipeline);
+    const tee = branches.element('video-tee');
+    const pad = tee === null ? null : branches.pad(tee, 'sink');
+    if (pad === null) return null;
+    native.gopCacheAttach(pad, this.settings.gopCacheBytes);
+    return pad;
+  }
+
+  /**
+   * Sends the cached group to a viewer that just connected: armed on its tee
+   * pad, it goes out on the streaming thread before the next live frame, so
+   * within one frame interval. Media sent before the connection was up is lost,
+   * hence at 'connected'. A viewer whose branch is not linked yet (it connected
+   * very fast) is retried briefly.
+   */
+  private replayGop(viewer: WebRtcBin, since: number): void {
+    if (this.cachePad === null || this.currentState === 'closed' || viewer.closed) return;
+    const teePad = this.fanOut.viewerTeePad(viewer, 'video');
+    if (teePad !== null) {
+      native.gopCacheReplay(this.cachePad, teePad);
+      return;
+    }
+    if (Date.now() - since < REPLAY_LINK_WAIT_MS) setTimeout(() => this.replayGop(viewer, since), 5);
   }
 
   private sourceDescription(): string {
