@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { branchesOf } from '../lib/core/branch.js';
-import { KeyframeLimiter, WebRtcBin, type Element } from '../lib/index.js';
+import { DEFAULT_KEYFRAME_REQUEST_INTERVAL, KeyframeLimiter, WebRtcBin, type Element } from '../lib/index.js';
 import { rendered } from './support/media.js';
 import { receive, type Receiver } from './support/receiver.js';
 import { until } from './support/wait.js';
@@ -54,7 +54,12 @@ describe('keyframes on demand', () => {
     const { receiver, keyframes } = await connectedPair();
     const before = keyframes();
     const sentBefore = await requestsSent(receiver);
+    let lastRequestAt = -Infinity;
     for (let request = 1; request <= 3; request++) {
+      // The receiver's track passes one keyframe request per interval (its own limit, docs/receiving.md).
+      const wait = lastRequestAt + DEFAULT_KEYFRAME_REQUEST_INTERVAL - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      lastRequestAt = performance.now();
       requestFromReceiver(receiver);
       await until(async () => (await requestsSent(receiver)) >= sentBefore + request, `the receiver sent keyframe request ${request}`, 10_000);
       await until(() => keyframes() >= before + request, `keyframe ${request} was encoded`, 10_000);

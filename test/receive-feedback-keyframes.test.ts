@@ -31,7 +31,8 @@ async function lossyCall(keyframeRequestInterval?: number | null): Promise<{ sen
   let video: Track | undefined;
   receiver.on('track', (track) => {
     video = track;
-    track.link('rtpvp8depay ! vp8dec ! fakesink name=frames', keyframeRequestInterval === undefined ? {} : { keyframeRequestInterval });
+    // waitForKeyframe: frames only continue after a loss if the requests are answered.
+    track.link('rtpvp8depay ! vp8dec ! fakesink name=frames', keyframeRequestInterval === undefined ? { waitForKeyframe: true } : { keyframeRequestInterval, waitForKeyframe: true });
   });
   const connected = nextEvent(receiver, 'connectionstatechange', (state) => state === 'connected');
   await PeerConnector.pair(sender, receiver);

@@ -6,8 +6,11 @@
 // - a video decoder (GstVideoDecoder, e.g. vp8dec, avdec_h264) with
 //   `automatic-request-sync-points` asks upstream for a keyframe when the
 //   depayloader reports missing data (a GAP event: the jitterbuffer's lost
-//   packet) and on a failed frame, and discards its input until the keyframe
-//   arrives: the picture freezes for a moment instead of showing corruption;
+//   packet) and on a failed frame. By default it goes on decoding meanwhile
+//   (flags `corrupt-output`, not GStreamer's `discard-input`): discarding until
+//   the keyframe froze the picture for good on a capped link, where the
+//   keyframe itself (a burst) was lost again and again, and under CPU load.
+//   `waitForKeyframe` discards instead: the picture freezes until the keyframe;
 // - a branch without a decoder (recording) has its depayloader ask
 //   (`request-keyframe`) and drop what depends on the lost data
 //   (`wait-for-keyframe`);
@@ -41,12 +44,13 @@ export function checkKeyframeRequestInterval(interval: unknown): asserts interva
  * starts: its elements are idle then, so setting their properties waits for no
  * streaming thread.
  */
-export function requestKeyframesOnLoss(trackPad: NativeObject, branch: NativeObject, minIntervalMs: number): void {
+export function requestKeyframesOnLoss(trackPad: NativeObject, branch: NativeObject, minIntervalMs: number, waitForKeyframe = false): void {
   native.limitKeyframeRequests(trackPad, minIntervalMs);
   const elements = native.binElements(branch);
   const decoders = elements.filter((element) => element.is('GstVideoDecoder') && element.propertyNames().includes('automatic-request-sync-points'));
   for (const decoder of decoders) {
     decoder.set('automatic-request-sync-points', true);
+    decoder.set('automatic-request-sync-point-flags', waitForKeyframe ? 'discard-input+corrupt-output' : 'corrupt-output');
     // Every request reaches the pad's limit, which decides alone.
     decoder.set('min-force-key-unit-interval', 0);
   }

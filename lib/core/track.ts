@@ -67,15 +67,19 @@ export class Track {
    * @param options.keyframeRequestInterval video: the shortest time between two
    *   keyframe requests (PLI/FIR) the branch sends when it loses sync, in
    *   milliseconds; default 500; null sends none (docs/receiving.md).
+   * @param options.waitForKeyframe video, with a decoder: after a loss, show
+   *   nothing until the requested keyframe (the picture freezes, as in browsers)
+   *   rather than go on decoding a damaged picture meanwhile (the default: on a
+   *   link where the keyframe is lost again, waiting froze the picture for good).
    * @throws GstError when the description does not parse or does not fit the track's caps.
    *
    * Linking is checked now; the branch then starts, and the media flows, on the
    * pipeline's native thread. A branch that cannot start is removed and
    * reported as the pipeline's `error` event.
    */
-  link(description: string, options: { downstream?: Element; isolate?: boolean; keyframeRequestInterval?: number | null } = {}): Element {
+  link(description: string, options: { downstream?: Element; isolate?: boolean; keyframeRequestInterval?: number | null; waitForKeyframe?: boolean } = {}): Element {
     if (typeof description !== 'string') throw new TypeError('description must be a string');
-    const { downstream, isolate = true, keyframeRequestInterval = DEFAULT_KEYFRAME_REQUEST_INTERVAL } = options;
+    const { downstream, isolate = true, keyframeRequestInterval = DEFAULT_KEYFRAME_REQUEST_INTERVAL, waitForKeyframe = false } = options;
     checkKeyframeRequestInterval(keyframeRequestInterval);
     if (downstream !== undefined && !(downstream instanceof Element)) throw new TypeError('downstream must be an Element');
     this.pipeline.assertOpen();
@@ -93,7 +97,7 @@ export class Track {
       if (downstream !== undefined) branches.link(bin, downstream.native);
       // The pipeline's own error event reports the branch's errors; its flow return is contained.
       if (isolate) branches.isolateFlow(branches.pad(bin, 'sink')!, () => undefined);
-      if (this.kind === 'video' && keyframeRequestInterval !== null) requestKeyframesOnLoss(this.pad, bin, keyframeRequestInterval);
+      if (this.kind === 'video' && keyframeRequestInterval !== null) requestKeyframesOnLoss(this.pad, bin, keyframeRequestInterval, waitForKeyframe);
     } catch (error) {
       ignoreOutcome(branches.remove(bin));
       throw error;
