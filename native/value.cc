@@ -288,7 +288,17 @@ void ConvertJs(const Napi::Value& js, GValue* out, const char* what, Ancestors& 
     case G_TYPE_LONG: g_value_set_long(out, IntegerArg(js, what, G_MINLONG, G_MAXLONG)); return;
     case G_TYPE_ULONG: g_value_set_ulong(out, IntegerArg(js, what, 0, 9007199254740991.0)); return;
     case G_TYPE_INT64: g_value_set_int64(out, IntegerArg(js, what, -9007199254740991.0, 9007199254740991.0)); return;
-    case G_TYPE_UINT64: g_value_set_uint64(out, IntegerArg(js, what, 0, 9007199254740991.0)); return;
+    case G_TYPE_UINT64:
+      // A BigInt reaches the whole range (GST_CLOCK_TIME_NONE is G_MAXUINT64); a number, what it holds exactly.
+      if (js.IsBigInt()) {
+        bool lossless = false;
+        uint64_t big = js.As<Napi::BigInt>().Uint64Value(&lossless);
+        if (!lossless) throw Napi::TypeError::New(js.Env(), std::string(what) + ": expected an integer from 0 to 18446744073709551615");
+        g_value_set_uint64(out, big);
+        return;
+      }
+      g_value_set_uint64(out, IntegerArg(js, what, 0, 9007199254740991.0));
+      return;
     case G_TYPE_FLOAT: g_value_set_float(out, static_cast<float>(NumberArg(js, what))); return;
     case G_TYPE_DOUBLE: g_value_set_double(out, NumberArg(js, what)); return;
     case G_TYPE_STRING:

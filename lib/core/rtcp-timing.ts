@@ -33,7 +33,16 @@ export const RTCP_BANDWIDTH_BPS = 200_000;
 /** The shortest regular RTCP interval, in nanoseconds: reports every 0.5 to 1.5 s, as browsers send them. */
 export const RTCP_MIN_INTERVAL_NS = 1_000_000_000;
 
-const SETTINGS: [string, number][] = [
+/**
+ * GST_CLOCK_TIME_NONE: rtpsession keeps no received feedback. It keeps it only to
+ * leave out a PLI another receiver sent already (multicast), and keeping it
+ * asserts when a feedback packet comes with no running time, as at start-up or
+ * teardown (rtp_source_retain_rtcp_packet: a GLib CRITICAL seen in our tests).
+ */
+const NO_FEEDBACK_RETENTION = 2n ** 64n - 1n;
+
+const SETTINGS: [string, number | bigint][] = [
+  ['rtcp-feedback-retention-window', NO_FEEDBACK_RETENTION],
   ['twcc-feedback-interval', TWCC_FEEDBACK_INTERVAL_NS],
   ['rtcp-fraction', RTCP_BANDWIDTH_BPS],
   ['rtcp-min-interval', RTCP_MIN_INTERVAL_NS],
