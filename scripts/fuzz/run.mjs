@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 
 function options(argv) {
-  const result = { minutes: 1, asan: false, seed: Date.now() % 1_000_000_000, batch: 25, out: join(root, 'fuzz-findings'), replay: null, stallSeconds: 30, soak: 0 };
+  const result = { minutes: 1, asan: false, seed: Date.now() % 1_000_000_000, batch: 25, out: join(root, 'fuzz-findings'), replay: null, stallSeconds: 45, soak: 0 };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '');
     if (name === 'asan') result.asan = true;

@@ -9,7 +9,11 @@ const { join } = require('node:path');
 
 const { Pipeline, WebRtcBin } = require(join(__dirname, '..', '..', 'dist', 'cjs', 'index.js'));
 
-const OPERATION_TIMEOUT_MS = 5000;
+// Longer than every deadline the library keeps itself (createOffer waits up to 10 s
+// for sink caps and then rejects; a data channel gives up opening after 15 s), so
+// an operation still unsettled here has no deadline of its own: a real hang. A
+// tighter value reported slow operations on a loaded machine as hangs.
+const OPERATION_TIMEOUT_MS = 20_000;
 const TYPED = new Set(['TypeError', 'RangeError', 'GstError', 'InvalidStateError', 'OperationError', 'MissingDependencyError']);
 const say = (line) => writeSync(1, `${line}\n`);
 
