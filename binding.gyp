@@ -11,7 +11,6 @@
         "native/object.cc",
         "native/pipeline.cc",
         "native/pipeline_branches.cc",
-        "native/keyframe_limiter.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",
         "native/gop_cache.cc",

@@ -218,6 +218,7 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativePipeline::SendPadEos>("sendPadEos", kMethod),
                                                InstanceMethod<&NativePipeline::ForceKeyUnit>("forceKeyUnit", kMethod),
                                                InstanceMethod<&NativePipeline::LimitKeyframeRequests>("limitKeyframeRequests", kMethod),
+                                               InstanceMethod<&NativePipeline::KeyframeRequestCounts>("keyframeRequestCounts", kMethod),
                                                InstanceMethod<&NativePipeline::DropUntilKeyframe>("dropUntilKeyframe", kMethod),
                                                InstanceMethod<&NativePipeline::CountElements>("countElements", kMethod),
                                                InstanceMethod<&NativePipeline::IsolateFlow>("isolateFlow", kMethod),

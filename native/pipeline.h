@@ -79,8 +79,9 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   Napi::Value WatchEos(const Napi::CallbackInfo& info);
   Napi::Value SendPadEos(const Napi::CallbackInfo& info);
   Napi::Value ForceKeyUnit(const Napi::CallbackInfo& info);
-  Napi::Value LimitKeyframeRequests(const Napi::CallbackInfo& info);  // keyframe_limiter.cc
-  void DropUntilKeyframe(const Napi::CallbackInfo& info);             // keyframe_limiter.cc
+  Napi::Value LimitKeyframeRequests(const Napi::CallbackInfo& info);  // keyframe_requests.cc
+  Napi::Value KeyframeRequestCounts(const Napi::CallbackInfo& info);  // keyframe_requests.cc
+  void DropUntilKeyframe(const Napi::CallbackInfo& info);             // keyframe_requests.cc
   Napi::Value CountElements(const Napi::CallbackInfo& info);
   Napi::Value IsolateFlow(const Napi::CallbackInfo& info);
   void RemoveGhostPad(const Napi::CallbackInfo& info);

@@ -158,12 +158,20 @@ export class Branches {
 
   /**
    * Lets keyframe requests travelling upstream through the pad (a receiver's
-   * PLI/FIR, a joining viewer's) pass at most once per `intervalMs`; the others
-   * are dropped. `onRequest` hears of each, passed or not.
+   * PLI/FIR, a joining viewer's, a decoder's after a loss) pass at most once per
+   * `intervalMs`; the others are dropped. `onRequest` hears of each, passed or
+   * not. A pad keeps its first limit: null if it had one already.
    */
-  limitKeyframeRequests(pad: NativeObject, intervalMs: number, onRequest: (passed: boolean) => void): Disposable {
-    const target = this.native.limitKeyframeRequests(pad, intervalMs);
+  limitKeyframeRequests(pad: NativeObject, intervalMs: number, onRequest?: (passed: boolean) => void): Disposable | null {
+    const target = this.native.limitKeyframeRequests(pad, intervalMs, onRequest !== undefined);
+    if (target === null) return null;
+    if (onRequest === undefined) return { dispose: () => {} };
     return this.handle.subscribe(target, 'branch', (event) => event.type === 'keyframe-request' && onRequest(event.data.passed));
+  }
+
+  /** What the limit on the pad let through and dropped; null without one. */
+  keyframeRequestCounts(pad: NativeObject): { forwarded: number; dropped: number } | null {
+    return this.native.keyframeRequestCounts(pad);
   }
 
   /** Drops what flows through this src pad until the first keyframe; from it on everything passes. */

@@ -17,6 +17,7 @@
 // - the requests leave the branch through a limit on the track's pad (native
 //   keyframe_requests.cc): at most one per interval; webrtcbin's rtpsession
 //   sends each as PLI (or FIR when the request wants headers, e.g. H.264's).
+import type { Branches } from './branch.js';
 import { native, type NativeObject } from './native.js';
 
 /** The shortest time between two keyframe requests of one track by default, in milliseconds. */
@@ -44,8 +45,8 @@ export function checkKeyframeRequestInterval(interval: unknown): asserts interva
  * starts: its elements are idle then, so setting their properties waits for no
  * streaming thread.
  */
-export function requestKeyframesOnLoss(trackPad: NativeObject, branch: NativeObject, minIntervalMs: number, waitForKeyframe = false): void {
-  native.limitKeyframeRequests(trackPad, minIntervalMs);
+export function requestKeyframesOnLoss(branches: Branches, trackPad: NativeObject, branch: NativeObject, minIntervalMs: number, waitForKeyframe = false): void {
+  branches.limitKeyframeRequests(trackPad, minIntervalMs);
   const elements = native.binElements(branch);
   const decoders = elements.filter((element) => element.is('GstVideoDecoder') && element.propertyNames().includes('automatic-request-sync-points'));
   for (const decoder of decoders) {
@@ -64,7 +65,7 @@ export function requestKeyframesOnLoss(trackPad: NativeObject, branch: NativeObj
 }
 
 /** What the limit on a track's pad let through and dropped; null when the track has none. */
-export function keyframeRequestCounts(trackPad: NativeObject): KeyframeRequestCounts | null {
-  const counts = native.keyframeRequestCounts(trackPad);
+export function keyframeRequestCounts(branches: Branches, trackPad: NativeObject): KeyframeRequestCounts | null {
+  const counts = branches.keyframeRequestCounts(trackPad);
   return counts === null ? null : { sent: counts.forwarded, suppressed: counts.dropped };
 }

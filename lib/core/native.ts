@@ -132,9 +132,15 @@ export interface NativePipeline {
   sendPadEos(pad: NativeObject): boolean;
   /** Asks the encoder upstream of the pad for a keyframe with headers; true if an element took the request. */
   forceKeyUnit(pad: NativeObject): boolean;
-  /** From now on keyframe requests going upstream through the pad pass at most once per interval; each is posted as `keyframe-request` { passed } to the returned target (native/keyframe_limiter.cc). */
-  limitKeyframeRequests(pad: NativeObject, intervalMs: number): number;
-  /** Drops the buffers through this src pad until the first keyframe, which passes with all that follows (native/keyframe_limiter.cc). */
+  /**
+   * From now on keyframe requests going upstream through the pad pass at most once per interval
+   * (native/keyframe_requests.cc). With `notify`, each is posted as `keyframe-request` { passed } to the
+   * returned target (0 without `notify`). Null when the pad has a limit already: the first one stays.
+   */
+  limitKeyframeRequests(pad: NativeObject, minIntervalMs: number, notify: boolean): number | null;
+  /** What limitKeyframeRequests() let through and dropped on a pad; null without a limit. */
+  keyframeRequestCounts(pad: NativeObject): { forwarded: number; dropped: number } | null;
+  /** Drops the buffers through this src pad until the first keyframe, which passes with all that follows (native/keyframe_requests.cc). */
   dropUntilKeyframe(pad: NativeObject): void;
   /** Elements in the pipeline, at any depth. */
   countElements(): number;
@@ -231,10 +237,6 @@ export interface Addon {
   hasElement(factory: string): boolean;
   /** Every element inside a bin, at any depth (native/bin_elements.cc). */
   binElements(bin: NativeObject): NativeObject[];
-  /** Lets upstream keyframe requests through a src pad at most once per interval (native/keyframe_requests.cc). */
-  limitKeyframeRequests(pad: NativeObject, minIntervalMs: number): void;
-  /** What limitKeyframeRequests() let through and dropped on a pad; null without a limit. */
-  keyframeRequestCounts(pad: NativeObject): { forwarded: number; dropped: number } | null;
   /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */
   controlThreads(): number;
   /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */

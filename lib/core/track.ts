@@ -97,7 +97,7 @@ export class Track {
       if (downstream !== undefined) branches.link(bin, downstream.native);
       // The pipeline's own error event reports the branch's errors; its flow return is contained.
       if (isolate) branches.isolateFlow(branches.pad(bin, 'sink')!, () => undefined);
-      if (this.kind === 'video' && keyframeRequestInterval !== null) requestKeyframesOnLoss(this.pad, bin, keyframeRequestInterval, waitForKeyframe);
+      if (this.kind === 'video' && keyframeRequestInterval !== null) requestKeyframesOnLoss(branches, this.pad, bin, keyframeRequestInterval, waitForKeyframe);
     } catch (error) {
       ignoreOutcome(branches.remove(bin));
       throw error;
@@ -111,7 +111,7 @@ export class Track {
 
   /** Keyframe requests the linked branch sent and suppressed (link()'s `keyframeRequestInterval`); null without them. */
   get keyframeRequests(): KeyframeRequestCounts | null {
-    return this.linkedBin === null || this.pipeline.closed ? null : keyframeRequestCounts(this.pad);
+    return this.linkedBin === null || this.pipeline.closed ? null : keyframeRequestCounts(branchesOf(this.pipeline), this.pad);
   }
 
   /** Consumes the track's media without using it. */

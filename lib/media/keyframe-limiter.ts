@@ -39,7 +39,7 @@ export class KeyframeLimiter extends SafeEmitter<KeyframeLimiterEvents> {
   /**
    * @param at the encoder (its `src` pad is used) or a pad downstream of it.
    * @param interval milliseconds between two keyframe requests reaching the encoder. Default 1000.
-   * @throws TypeError for an element without a `src` pad or an interval that is not a non-negative number.
+   * @throws TypeError for an element without a `src` pad, a pad limited already, or an interval that is not a non-negative number.
    */
   constructor(
     private readonly pipeline: Pipeline,
@@ -53,7 +53,9 @@ export class KeyframeLimiter extends SafeEmitter<KeyframeLimiterEvents> {
     const pad = native.is('GstPad') ? native : this.branches.pad(native, 'src');
     if (pad === null) throw new TypeError(`${native.name ?? 'that element'} has no src pad to limit keyframe requests on`);
     this.pad = pad;
-    this.watch = this.branches.limitKeyframeRequests(pad, interval, (passed) => this.onRequest(passed));
+    const watch = this.branches.limitKeyframeRequests(pad, interval, (passed) => this.onRequest(passed));
+    if (watch === null) throw new TypeError(`${native.name ?? 'that pad'} already has a keyframe request limit`);
+    this.watch = watch;
   }
 
   /** Requests that went on to the encoder (including the ones asked for after an interval on behalf of held ones). */
