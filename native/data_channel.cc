@@ -473,9 +473,31 @@ void UniqueAssociation(const Napi::CallbackInfo& info) {
   gst_iterator_free(children);
 }
 
+// GStreamer 1.22.0's data channel can be finalized while a streaming thread of
+// its webrtcbin still uses it: the probe on its appsrc (buffered-amount) runs
+// with no reference, and finalize removing that probe does not wait for a call
+// in progress, so the probe then notifies a freed object (GLib prints
+// `g_object_notify: assertion 'G_IS_OBJECT (object)' failed`, or worse). 1.22.3
+// fixed the channel's side (upstream MR 4580). Here the webrtcbin holds a
+// reference to each of its channels until it is finalized itself, after its
+// streaming threads have stopped. A closed channel costs one small object until
+// then (webrtcbin 1.22 keeps its appsrc and appsink bins until then anyway).
+void KeepChannelWithWebRtcBin(GObject* webrtcbin, GObject* channel) {
+  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-data-channels");
+  GST_OBJECT_LOCK(webrtcbin);
+  auto* channels = static_cast<GPtrArray*>(g_object_get_qdata(webrtcbin, quark));
+  if (channels == nullptr) {
+    channels = g_ptr_array_new_with_free_func(g_object_unref);
+    g_object_set_qdata_full(webrtcbin, quark, channels, reinterpret_cast<GDestroyNotify>(g_ptr_array_unref));
+  }
+  if (!g_ptr_array_find(channels, channel, nullptr)) g_ptr_array_add(channels, g_object_ref(channel));
+  GST_OBJECT_UNLOCK(webrtcbin);
+}
+
 }  // namespace
 
-uint32_t WatchDataChannel(GObject* channel, Dispatcher* dispatcher) {
+uint32_t WatchDataChannel(GstElement* webrtcbin, GObject* channel, Dispatcher* dispatcher) {
+  KeepChannelWithWebRtcBin(G_OBJECT(webrtcbin), channel);
   const uint32_t id = dispatcher->NewTargetId();
   auto connect = [&](const char* signal, GCallback callback) {
     g_signal_connect_data(channel, signal, callback, DispatchTarget::New(dispatcher, id), DispatchTarget::Free,

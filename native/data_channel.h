@@ -10,7 +10,8 @@
 #include "dispatcher.h"
 
 // Any thread. Connects the channel's signals to `dispatcher`; returns the channel's target id.
-uint32_t WatchDataChannel(GObject* channel, Dispatcher* dispatcher);
+// The webrtcbin keeps the channel alive until it is finalized itself (see data_channel.cc).
+uint32_t WatchDataChannel(GstElement* webrtcbin, GObject* channel, Dispatcher* dispatcher);
 
 // exports.dataChannelSend(channel, string | Buffer), exports.dataChannelClose(channel),
 // exports.dataChannelBytesSent(webrtcbin, streamId), exports.dataChannelUnblock(webrtcbin),

@@ -66,9 +66,9 @@ void OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
   else WatchSinkCaps(pad, *target);
 }
 
-void OnDataChannel(GstElement*, GObject* channel, gpointer data) {
+void OnDataChannel(GstElement* webrtcbin, GObject* channel, gpointer data) {
   auto* target = static_cast<DispatchTarget*>(data);
-  uint32_t channelId = WatchDataChannel(channel, target->dispatcher);
+  uint32_t channelId = WatchDataChannel(webrtcbin, channel, target->dispatcher);
   target->Post("data-channel", gst_structure_new("channel", "channel", G_TYPE_OBJECT, channel, "target", G_TYPE_UINT, channelId, nullptr));
 }
 
@@ -722,7 +722,7 @@ Napi::Value NativeWebRtcBin::CreateDataChannel(const Napi::CallbackInfo& info) {
   gst_structure_free(structure);
   if (channel == nullptr) throw MakeGstError(env, "webrtcbin refused the data channel (is the id in use, or the pipeline not started?)", ErrorCode::DataChannelRefused);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("target", WatchDataChannel(channel, target_->dispatcher));
+  result.Set("target", WatchDataChannel(webrtcbin, channel, target_->dispatcher));
   result.Set("channel", NativeObject::New(env, channel));
   g_object_unref(channel);
   return result;
