@@ -4,6 +4,7 @@
 
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { parseArgs } = require('node:util');
 
 const TOKEN_ENV = 'GST_WEBRTC_NODE_TOKEN';
 
@@ -12,6 +13,27 @@ function usageError(message) {
   const error = new Error(message);
   error.code = 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
   return error;
+}
+
+/** What every command takes: where to listen, and --help. */
+const COMMON_OPTIONS = {
+  port: { type: 'string', default: '8080' },
+  host: { type: 'string', default: '127.0.0.1' },
+  help: { type: 'boolean', short: 'h', default: false },
+};
+
+/** The ICE server options of the commands that make peer connections. */
+const ICE_OPTIONS = {
+  stun: { type: 'string' },
+  turn: { type: 'string', multiple: true },
+};
+
+/** A command's option values (strict: unknown options are usage errors), or null once --help has printed `usage`. */
+function parseCommand(argv, options, usage) {
+  const { values } = parseArgs({ args: argv, strict: true, options: { ...COMMON_OPTIONS, ...options } });
+  if (!values.help) return values;
+  console.log(usage);
+  return null;
 }
 
 function parsePort(text) {
@@ -98,4 +120,4 @@ function untilStopped(close) {
 
 const time = () => new Date().toTimeString().slice(0, 8);
 
-module.exports = { TOKEN_ENV, usageError, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time };
+module.exports = { TOKEN_ENV, ICE_OPTIONS, parseCommand, usageError, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time };

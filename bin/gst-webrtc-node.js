@@ -5,9 +5,8 @@
 
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { parseArgs } = require('node:util');
 
-const { TOKEN_ENV, usageError, parsePort, parseIceServers, loadLibrary, untilStopped } = require('./cli-support.js');
+const { TOKEN_ENV, ICE_OPTIONS, parseCommand, usageError, parsePort, parseIceServers, loadLibrary, untilStopped } = require('./cli-support.js');
 
 const COMMANDS = {
   signalling: {
@@ -58,24 +57,19 @@ the page; each browser can send its camera and microphone back.
 };
 
 async function runSignalling(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
+  const values = parseCommand(
+    argv,
+    {
       port: { type: 'string', default: '8443' },
-      host: { type: 'string', default: '127.0.0.1' },
       path: { type: 'string' },
       token: { type: 'string' },
       cert: { type: 'string' },
       key: { type: 'string' },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    console.log(COMMANDS.signalling.usage);
-    return;
-  }
+    COMMANDS.signalling.usage,
+  );
+  if (values === null) return;
   if (Boolean(values.cert) !== Boolean(values.key)) throw usageError('--cert and --key go together');
   const token = values.token ?? process.env[TOKEN_ENV];
 
@@ -104,27 +98,20 @@ async function runSignalling(argv) {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 async function runDemo(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
+  const values = parseCommand(
+    argv,
+    {
       source: { type: 'string', default: 'test' },
       'audio-source': { type: 'string', default: 'test' },
       'video-sink': { type: 'string' },
       'audio-sink': { type: 'string' },
-      stun: { type: 'string' },
-      turn: { type: 'string', multiple: true },
       cert: { type: 'string' },
       key: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...ICE_OPTIONS,
     },
-  });
-  if (values.help) {
-    console.log(COMMANDS.demo.usage);
-    return;
-  }
+    COMMANDS.demo.usage,
+  );
+  if (values === null) return;
   if (Boolean(values.cert) !== Boolean(values.key)) throw usageError('--cert and --key go together');
   const iceServers = parseIceServers(values.stun, values.turn);
   const port = parsePort(values.port);

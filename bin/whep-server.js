@@ -3,8 +3,7 @@
 // player, encoded once; prints the player URL.
 
 const { createServer } = require('node:http');
-const { parseArgs } = require('node:util');
-const { TOKEN_ENV, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./cli-support.js');
+const { TOKEN_ENV, ICE_OPTIONS, parseCommand, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./cli-support.js');
 
 const summary = 'serve a test pattern or a camera over WHEP (one encode for every player)';
 
@@ -28,27 +27,20 @@ browsers (the printed player page), media servers, gst-webrtc-node's WhepClient.
   -h, --help             show this help`;
 
 async function run(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
+  const values = parseCommand(
+    argv,
+    {
       path: { type: 'string', default: '/whep' },
       source: { type: 'string', default: 'test' },
       'audio-source': { type: 'string', default: 'test' },
       bitrate: { type: 'string', default: '1500' },
       token: { type: 'string' },
       'max-sessions': { type: 'string', default: '100' },
-      stun: { type: 'string' },
-      turn: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...ICE_OPTIONS,
     },
-  });
-  if (values.help) {
-    console.log(usage);
-    return;
-  }
+    usage,
+  );
+  if (values === null) return;
   const port = parsePort(values.port);
   const path = parsePath(values.path, '--path');
   const iceServers = parseIceServers(values.stun, values.turn);

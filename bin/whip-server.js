@@ -6,8 +6,7 @@
 const { mkdirSync } = require('node:fs');
 const { createServer } = require('node:http');
 const { join, resolve } = require('node:path');
-const { parseArgs } = require('node:util');
-const { TOKEN_ENV, usageError, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./cli-support.js');
+const { TOKEN_ENV, ICE_OPTIONS, parseCommand, usageError, parsePort, parsePath, parseIceServers, loadLibrary, playerHandler, displayHost, untilStopped, time } = require('./cli-support.js');
 
 const summary = 'take WHIP publishers (OBS, browsers) and restream over WHEP or record';
 
@@ -42,26 +41,19 @@ const VIDEO_CAPS = 'video/x-raw,format=I420,width=1280,height=720,framerate=30/1
 const AUDIO_CAPS = 'audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2';
 
 async function run(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
+  const values = parseCommand(
+    argv,
+    {
       path: { type: 'string', default: '/whip' },
       'whep-path': { type: 'string', default: '/whep' },
       record: { type: 'string' },
       token: { type: 'string' },
       'max-sessions': { type: 'string', default: '10' },
-      stun: { type: 'string' },
-      turn: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...ICE_OPTIONS,
     },
-  });
-  if (values.help) {
-    console.log(usage);
-    return;
-  }
+    usage,
+  );
+  if (values === null) return;
   const port = parsePort(values.port);
   const path = parsePath(values.path, '--path');
   const whepPath = parsePath(values['whep-path'], '--whep-path');
