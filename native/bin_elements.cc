@@ -9,24 +9,24 @@
 #include "bin_elements.h"
 #include "object.h"
 
-namespace {
-
-Napi::Value BinElements(const Napi::CallbackInfo& info) {
-  ObjectRef bin = ElementArg(info[0], "bin");
-  if (!GST_IS_BIN(bin.get())) throw Napi::TypeError::New(info.Env(), "bin: expected a bin");
-  Napi::Array result = Napi::Array::New(info.Env());
-  GstIterator* iterator = gst_bin_iterate_recurse(GST_BIN(bin.get()));
+Napi::Array BinElementsOf(Napi::Env env, GstBin* bin, const char* factory) {
+  Napi::Array result = Napi::Array::New(env);
+  GstIterator* iterator = gst_bin_iterate_recurse(bin);
   GValue item = G_VALUE_INIT;
   bool done = false;
   while (!done) {
     switch (gst_iterator_next(iterator, &item)) {
-      case GST_ITERATOR_OK:
-        result.Set(result.Length(), NativeObject::New(info.Env(), G_OBJECT(g_value_get_object(&item))));
+      case GST_ITERATOR_OK: {
+        auto* element = GST_ELEMENT(g_value_get_object(&item));
+        GstElementFactory* made = gst_element_get_factory(element);
+        if (factory == nullptr || (made != nullptr && g_strcmp0(factory, GST_OBJECT_NAME(made)) == 0))
+          result.Set(result.Length(), NativeObject::New(env, G_OBJECT(element)));
         g_value_reset(&item);
         break;
+      }
       case GST_ITERATOR_RESYNC:
         gst_iterator_resync(iterator);
-        result = Napi::Array::New(info.Env());
+        result = Napi::Array::New(env);
         break;
       default: done = true; break;
     }
@@ -34,6 +34,14 @@ Napi::Value BinElements(const Napi::CallbackInfo& info) {
   g_value_unset(&item);
   gst_iterator_free(iterator);
   return result;
+}
+
+namespace {
+
+Napi::Value BinElements(const Napi::CallbackInfo& info) {
+  ObjectRef bin = ElementArg(info[0], "bin");
+  if (!GST_IS_BIN(bin.get())) throw Napi::TypeError::New(info.Env(), "bin: expected a bin");
+  return BinElementsOf(info.Env(), GST_BIN(bin.get()));
 }
 
 }  // namespace

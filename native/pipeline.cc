@@ -9,6 +9,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "bin_elements.h"
 #include "gst_error.h"
 #include "object.h"
 #include "value.h"
@@ -367,31 +368,7 @@ Napi::Value NativePipeline::GetElement(const Napi::CallbackInfo& info) {
 
 Napi::Value NativePipeline::ElementsByFactory(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  const std::string factory = StringArg(info[0], "factory");
-  Napi::Array result = Napi::Array::New(info.Env());
-  GstIterator* iterator = gst_bin_iterate_recurse(GST_BIN(pipeline_));
-  GValue item = G_VALUE_INIT;
-  bool done = false;
-  while (!done) {
-    switch (gst_iterator_next(iterator, &item)) {
-      case GST_ITERATOR_OK: {
-        auto* element = GST_ELEMENT(g_value_get_object(&item));
-        GstElementFactory* elementFactory = gst_element_get_factory(element);
-        if (elementFactory != nullptr && factory == GST_OBJECT_NAME(elementFactory))
-          result.Set(result.Length(), NativeObject::New(info.Env(), G_OBJECT(element)));
-        g_value_reset(&item);
-        break;
-      }
-      case GST_ITERATOR_RESYNC:
-        gst_iterator_resync(iterator);
-        result = Napi::Array::New(info.Env());
-        break;
-      default: done = true; break;
-    }
-  }
-  g_value_unset(&item);
-  gst_iterator_free(iterator);
-  return result;
+  return BinElementsOf(info.Env(), GST_BIN(pipeline_), StringArg(info[0], "factory").c_str());
 }
 
 // addBin(description): parses a bin (unlinked pads become ghost pads), adds it to
