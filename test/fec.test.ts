@@ -4,10 +4,11 @@
 // losses on a link that drops them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { PeerConnector, WebRtcBin } from '../lib/index.js';
+import { MediaFanOut, PeerConnector, WebRtcBin } from '../lib/index.js';
 import { native, type NativeObject } from '../lib/core/native.js';
 import { parseSdp } from '../lib/core/sdp.js';
 import { rendered, VP8_SOURCE } from './support/media.js';
+import { receive } from './support/receiver.js';
 import { namespacesAvailable } from './support/netns.js';
 import { type BrowserPeer, LinkBrowser, NamespacePeer } from './support/shaped-link-peers.js';
 import { createShapedLink, type ShapedLink } from './support/shaped-link.js';
@@ -110,6 +111,39 @@ describe('fec option', () => {
     } finally {
       sender.close();
       receiver.close();
+    }
+  }, 40_000);
+});
+
+describe('fec on a MediaFanOut', () => {
+  it('refuses a bad fec option', () => {
+    expect(() => new MediaFanOut({ video: { source: 'videotestsrc is-live=true', codec: 'VP8' }, fec: { type: 'ulpfec-red', percentage: -1 } })).toThrow(TypeError);
+  });
+
+  it('every viewer sends its video with FEC, not its audio, and its receiver decodes', async () => {
+    const fan = new MediaFanOut({
+      video: { source: 'videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=15/1', codec: 'VP8' },
+      audio: { source: 'audiotestsrc is-live=true wave=sine' },
+      fec: FEC,
+    });
+    const receivers: { close(): void }[] = [];
+    try {
+      await fan.start();
+      const viewer = fan.addViewer();
+      const receiver = await receive(viewer, { fec: FEC });
+      receivers.push(receiver);
+      await until(() => receiver.videoFrames > 15 && receiver.audioBuffers > 0, 'video and audio decoded', 20_000);
+      const sections = parseSdp(viewer.localDescription!.sdp).media;
+      const codecs = (kind: string) => (sections.find((media) => media.type === kind)?.rtp ?? []).map((rtp) => rtp.codec.toUpperCase());
+      expect(codecs('video')).toEqual(expect.arrayContaining(['VP8', 'RED', 'ULPFEC']));
+      expect(codecs('audio')).not.toContain('RED');
+      expect(codecs('audio')).not.toContain('ULPFEC');
+      expect(videoCodecs(receiver.webrtcbin.localDescription?.sdp)).toEqual(expect.arrayContaining(['RED', 'ULPFEC']));
+      const ulpfecPt = sections.find((media) => media.type === 'video')!.rtp.find((rtp) => rtp.codec.toUpperCase() === 'ULPFEC')!.payload;
+      expect(inner(viewer, 'rtpulpfecenc').map((encoder) => encoder.get('pt'))).toContain(ulpfecPt);
+    } finally {
+      for (const receiver of receivers) receiver.close();
+      fan.close();
     }
   }, 40_000);
 });
