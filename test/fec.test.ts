@@ -93,6 +93,22 @@ describe('fec option', () => {
     }
   }, 40_000);
 
+  it('a rollback before the first negotiation (a fresh webrtcbin inside) keeps each transceiver\'s FEC', async () => {
+    const webrtcbin = new WebRtcBin();
+    try {
+      webrtcbin.addTransceiver('video', { fec: FEC });
+      webrtcbin.addTrack(VP8_SOURCE, { fec: FEC });
+      await webrtcbin.setLocalDescription();
+      await webrtcbin.setLocalDescription({ type: 'rollback' });
+      const offer = await webrtcbin.createOffer();
+      const sections = parseSdp(offer.sdp).media.map((media) => media.rtp.map((rtp) => rtp.codec.toUpperCase()));
+      expect(sections).toHaveLength(2);
+      for (const codecs of sections) expect(codecs).toEqual(expect.arrayContaining(['RED', 'ULPFEC']));
+    } finally {
+      webrtcbin.close();
+    }
+  }, 30_000);
+
   it('an answer without red and ulpfec: the sender sends plain media, frames decoded', async () => {
     const sender = new WebRtcBin({ latency: 50, fec: FEC });
     const receiver = new WebRtcBin({ latency: 50 });
