@@ -134,7 +134,7 @@ export async function networkFec(options: FigureOptions): Promise<Figure> {
   const summary = (variant: Variant) => {
     const picked = rows.filter((row) => row.receiver === variant.receiver && row.variant === variant.name && typeof row.shareRatio === 'number');
     const label = `${variant.receiver} ${variant.name}`;
-    if (picked.length === 0) return `${label}: –`;
+    if (picked.length === 0) return null;
     const mean = (key: string) => round(picked.reduce((total, row) => total + (row[key] as number), 0) / picked.length, 2);
     const freezes = picked.reduce((total, row) => total + ((row.freezes as number | null) ?? 0), 0);
     return `${label}: ${mean('shareRatio')}× frames, ${mean('kbpsRatio')}× bitrate, ${freezes} freezes`;
@@ -166,6 +166,6 @@ export async function networkFec(options: FigureOptions): Promise<Figure> {
       { key: 'failed', label: 'Not measured' },
     ],
     rows,
-    headline: `Against the same receiver with NACK alone (mean over scenarios): ${VARIANTS.filter((variant) => variant.fec !== null || !variant.nack).map(summary).join('; ')}`,
+    headline: `Against the same receiver with NACK alone (mean over scenarios): ${VARIANTS.filter((variant) => variant.fec !== null || !variant.nack).map(summary).filter((line) => line !== null).join('; ')}`,
   };
 }
