@@ -167,7 +167,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
-  /** WebRtcBinOptions.fec: undefined when not given (then nothing is looked at before an offer or answer). */
+  /** WebRtcBinOptions.fec: undefined when not given; unless on, nothing is looked at before an offer or answer. */
   private defaultFec: FecSetting | undefined;
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
   private turnServers: string[] = [];
@@ -656,11 +656,12 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * pad's caps) and those made for a remote offer. webrtcbin reads it when it
    * creates the offer or answer (it adds `red` and `ulpfec` then). Read on this
    * thread (get-transceivers takes webrtcbin's lock briefly), and only when the
-   * option was given.
+   * option turns FEC on.
    */
   private applyDefaultFec(): void {
     const fec = this.defaultFec;
-    if (fec === undefined) return;
+    // Off (null) is webrtcbin's own default: nothing to set.
+    if (fec === undefined || fec === null) return;
     for (const { pad, peer } of this.native.sinkPads()) {
       const transceiver = pad.get('transceiver') as NativeObject | null;
       if (peer === null || transceiver === null || hasFecChoice(transceiver)) continue;
