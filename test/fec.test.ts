@@ -109,6 +109,20 @@ describe('fec option', () => {
     }
   }, 30_000);
 
+  it('a transceiver or track given fec: null stays without FEC when the WebRtcBin\'s default turns it on', async () => {
+    const webrtcbin = new WebRtcBin({ fec: FEC });
+    try {
+      webrtcbin.addTransceiver('video', { fec: null });
+      webrtcbin.addTrack(VP8_SOURCE, { fec: null });
+      webrtcbin.addTransceiver('video');
+      const offer = await webrtcbin.createOffer();
+      const sections = parseSdp(offer.sdp).media.map((media) => media.rtp.some((rtp) => /^(red|ulpfec)$/i.test(rtp.codec)));
+      expect(sections).toEqual([false, false, true]);
+    } finally {
+      webrtcbin.close();
+    }
+  }, 30_000);
+
   it('an answer without red and ulpfec: the sender sends plain media, frames decoded', async () => {
     const sender = new WebRtcBin({ latency: 50, fec: FEC });
     const receiver = new WebRtcBin({ latency: 50 });

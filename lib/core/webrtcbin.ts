@@ -529,7 +529,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this, caps);
     // NACK and retransmission (RTX) for video, as browsers negotiate them.
     if (video) transceiver.native.set('do-nack', true);
-    const fecSetting = video ? (fec ?? this.defaultFec) : undefined;
+    // null (off) given here wins over WebRtcBinOptions.fec.
+    const fecSetting = video ? (fec !== undefined ? fec : this.defaultFec) : undefined;
     if (fecSetting !== undefined) applyFec(transceiver.native, fecSetting);
     this.addedTransceivers.push(transceiver);
     this.announceNegotiationSoon();
