@@ -73,4 +73,10 @@ export const FIGURES: FigureEntry[] = [
     load: async () => (await import('./network/sending.js')).networkSending,
     timeoutSeconds: { quick: 60, full: 240 },
   },
+  {
+    name: 'network-fec',
+    number: 10,
+    load: async () => (await import('./network/fec.js')).networkFec,
+    timeoutSeconds: { quick: 60, full: 300 },
+  },
 ];

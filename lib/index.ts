@@ -1,5 +1,6 @@
 export { Pipeline, type PipelineEvents, type PipelineState } from './core/pipeline.js';
-export { WebRtcBin, type WebRtcBinEvents, type WebRtcBinOptions } from './core/webrtcbin.js';
+export { type TrackInit, type TransceiverInit, WebRtcBin, type WebRtcBinEvents, type WebRtcBinOptions } from './core/webrtcbin.js';
+export { DEFAULT_FEC_PERCENTAGE, type FecOptions } from './core/fec.js';
 export { Element } from './core/element.js';
 export { Track } from './core/track.js';
 export { DEFAULT_KEYFRAME_REQUEST_INTERVAL, type KeyframeRequestCounts } from './core/keyframe-requests.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..');
-const FIGURES = ['binding-overhead', 'connect-time', 'latency', 'fan-out-scale', 'event-loop', 'data-channel', 'side-by-side', 'network-receiving', 'network-sending'];
+const FIGURES = ['binding-overhead', 'connect-time', 'latency', 'fan-out-scale', 'event-loop', 'data-channel', 'side-by-side', 'network-receiving', 'network-sending', 'network-fec'];
 /** A bound on the quick run (about four minutes on two shared cores), not a performance expectation. */
 const RUN_TIMEOUT_MS = 480_000;
 

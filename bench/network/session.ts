@@ -2,7 +2,7 @@
 // WebRtcBin or a Chromium page), wired by PeerConnector messages, run through a
 // scenario. The receiver reports when each frame was decoded and how many bytes
 // arrived; the measurement starts at its first decoded frame.
-import { PeerConnector, type RtcStatsReport, type SessionPayload, type Track, WebRtcBin } from '../../lib/index.js';
+import { PeerConnector, type RtcStatsReport, type SessionPayload, type Track, WebRtcBin, type WebRtcBinOptions } from '../../lib/index.js';
 import type { BrowserPeer, SignallingPeer } from '../../test/support/shaped-link-peers.js';
 import type { ShapedLink } from '../../test/support/shaped-link.js';
 import { meanRate, type Playback, playback, rateReached, smoothAfter } from './playback.js';
@@ -65,9 +65,14 @@ function inboundVideo(report: RtcStatsReport): { bytesReceived: number; packetsL
   return { bytesReceived, packetsLost };
 }
 
-/** A WebRtcBin on this side that answers, decodes and counts frames (polled every 10 ms). */
-export function webRtcBinReceiver(): MeasuredReceiver {
-  const webrtcbin = new WebRtcBin();
+/**
+ * A WebRtcBin on this side that answers, decodes and counts frames (polled every
+ * 10 ms). `setup` may give its options, extra depayloader settings (e.g.
+ * `wait-for-keyframe=true`) and a function that sees it first.
+ */
+export function webRtcBinReceiver(setup: { options?: WebRtcBinOptions; depayloader?: string; prepare?: (webrtcbin: WebRtcBin) => void } = {}): MeasuredReceiver {
+  const webrtcbin = new WebRtcBin(setup.options);
+  setup.prepare?.(webrtcbin);
   const times: number[] = [];
   const polls: number[] = [];
   let counted = 0;
@@ -75,7 +80,7 @@ export function webRtcBinReceiver(): MeasuredReceiver {
   webrtcbin.on('track', (track: Track) => {
     const decoder = DECODERS[track.encodingName];
     if (decoder === undefined) return track.discard();
-    track.link(`${decoder} ! fakesink name=frames sync=false async=false`);
+    track.link(`${setup.depayloader === undefined ? decoder : decoder.replace(/depay\b/, `depay ${setup.depayloader}`)} ! fakesink name=frames sync=false async=false`);
   });
   const poll = setInterval(() => {
     if (webrtcbin.closed) return;

@@ -6,6 +6,7 @@ import { checkDataChannelId } from './data-channel-guard.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
+import { applyFec, checkFec, type FecOptions, type FecSetting, hasFecChoice } from './fec.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin, type ReceiverPlan } from './native.js';
@@ -55,6 +56,29 @@ export interface WebRtcBinOptions {
    * connect.
    */
   iceCheckInterval?: number;
+  /**
+   * Forward error correction (ULPFEC in RED) for every video transceiver that
+   * is not given a `fec` of its own: those of addTransceiver() and addTrack(),
+   * and those made to answer a remote offer (they then accept the `red` and
+   * `ulpfec` formats the offer has, as browsers offer them). Default: off
+   * (null). NACK/RTX are on either way; see docs/loss-recovery.md for when FEC
+   * helps.
+   */
+  fec?: FecOptions | null;
+}
+
+/** Options of addTransceiver() (RTCRtpTransceiverInit, and `fec`). */
+export interface TransceiverInit {
+  /** Default 'sendrecv'. */
+  direction?: TransceiverDirection;
+  /** Forward error correction (ULPFEC in RED) for a video transceiver, or null for none. Default: WebRtcBinOptions.fec. */
+  fec?: FecOptions | null;
+}
+
+/** Options of addTrack(). */
+export interface TrackInit {
+  /** Forward error correction (ULPFEC in RED) for a video track, or null for none. Default: WebRtcBinOptions.fec. */
+  fec?: FecOptions | null;
 }
 
 /** See WebRtcBinOptions.iceCheckInterval. */
@@ -143,6 +167,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
+  /** WebRtcBinOptions.fec: undefined when not given; unless on, nothing is looked at before an offer or answer. */
+  private defaultFec: FecSetting | undefined;
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
   private turnServers: string[] = [];
   /** Transceivers made by addTransceiver(), which a replacement element must have too. */
@@ -217,6 +243,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     try {
       this.turnServers = settings?.iceServers.turn ?? [];
       this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
+      this.defaultFec = settings?.fec;
       if (existing !== undefined) {
         if (settings !== undefined) configure(existing.element, settings);
         this.bind(existing.element);
@@ -484,17 +511,27 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /**
    * Adds a transceiver (`add-transceiver`): a kind ('video' offers VP8 and H.264,
-   * 'audio' offers Opus) or RTP caps text of your own.
+   * 'audio' offers Opus) or RTP caps text of your own. `init.fec` turns forward
+   * error correction on (FecOptions) or off (null) for a video transceiver;
+   * default: WebRtcBinOptions.fec.
+   * @throws TypeError for a bad direction, caps or `fec`, and for `fec` on audio.
    */
-  addTransceiver(kindOrCaps: MediaKind | string, init: { direction?: TransceiverDirection } = {}): RtpTransceiver {
+  addTransceiver(kindOrCaps: MediaKind | string, init: TransceiverInit = {}): RtpTransceiver {
     this.assertOpen();
     if (typeof kindOrCaps !== 'string') throw new TypeError("addTransceiver takes 'audio', 'video' or RTP caps text");
+    if (typeof init !== 'object' || init === null) throw new TypeError('addTransceiver options must be an object');
     const direction = checkDirection(init.direction ?? 'sendrecv');
     const caps = kindOrCaps === 'audio' || kindOrCaps === 'video' ? transceiverCaps(kindOrCaps) : kindOrCaps;
     if (!caps.startsWith('application/x-rtp')) throw new TypeError(`transceiver caps must be application/x-rtp caps, not ${JSON.stringify(caps)}`);
+    const video = kindOrCaps === 'video' || /media=(\(string\))?video\b/.test(caps);
+    const fec = checkFec(init.fec);
+    if (fec != null && !video) throw new TypeError('fec (ULPFEC in RED) is for video transceivers');
     const transceiver = new RtpTransceiver(this.native.addTransceiver(direction, caps), this, caps);
     // NACK and retransmission (RTX) for video, as browsers negotiate them.
-    if (kindOrCaps === 'video' || /media=(\(string\))?video\b/.test(caps)) transceiver.native.set('do-nack', true);
+    if (video) transceiver.native.set('do-nack', true);
+    // null (off) given here wins over WebRtcBinOptions.fec.
+    const fecSetting = video ? (fec !== undefined ? fec : this.defaultFec) : undefined;
+    if (fecSetting !== undefined) applyFec(transceiver.native, fecSetting);
     this.addedTransceivers.push(transceiver);
     this.announceNegotiationSoon();
     return transceiver;
@@ -510,17 +547,26 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
    * Sends media: `description` is a source branch that ends in an RTP payloader,
    * e.g. `'videotestsrc is-live=true ! vp8enc deadline=1 ! rtpvp8pay'`. It is
    * linked to a new sink pad of the webrtcbin and started; negotiation follows.
-   * Returns the branch.
+   * `init.fec` turns forward error correction on (FecOptions) or off (null) for
+   * a video track; default: WebRtcBinOptions.fec. Returns the branch.
+   * @throws TypeError for a bad description or `fec`.
    */
-  addTrack(description: string): Element {
+  addTrack(description: string, init: TrackInit = {}): Element {
     this.assertOpen();
     if (typeof description !== 'string') throw new TypeError('addTrack takes a pipeline description');
+    if (typeof init !== 'object' || init === null) throw new TypeError('addTrack options must be an object');
+    const fec = checkFec(init.fec);
     const branch = this.pipeline.add(description);
     try {
       this.pipeline.link(branch, this.element);
     } catch (error) {
       this.pipeline.remove(branch);
       throw error;
+    }
+    if (fec !== undefined) {
+      const linked = this.native.sinkPads().find(({ peer }) => (peer?.get('parent') as NativeObject | null)?.name === branch.name);
+      const transceiver = linked?.pad.get('transceiver') as NativeObject | null | undefined;
+      if (transceiver) applyFec(transceiver, fec);
     }
     this.isolateInputs();
     this.announceNegotiationSoon(); // once the branch's caps reach webrtcbin
@@ -589,6 +635,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     this.guard.checkCreateOffer(this.signaling, this.channels.size > 0);
     await this.sinkCapsReady();
+    this.applyDefaultFec();
     // NACK/RTX for video is turned on natively, just before (see NativeWebRtcBin.createOffer).
     return this.guard.created(descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id, { videoNack: true })), 'offer'));
   }
@@ -600,7 +647,30 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     // As for an offer: an answer made before a sink pad has caps lacks its a=ssrc lines, and browsers drop that media.
     this.guard.checkCreateAnswer(this.signaling);
     await this.sinkCapsReady();
+    this.applyDefaultFec();
     return this.guard.created(descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id, { videoNack: true })), 'answer'));
+  }
+
+  /**
+   * WebRtcBinOptions.fec, given to the video transceivers that have no FEC
+   * setting of their own: addTrack()'s (their kind is known from their sink
+   * pad's caps) and those made for a remote offer. webrtcbin reads it when it
+   * creates the offer or answer (it adds `red` and `ulpfec` then). Read on this
+   * thread (get-transceivers takes webrtcbin's lock briefly), and only when the
+   * option turns FEC on.
+   */
+  private applyDefaultFec(): void {
+    const fec = this.defaultFec;
+    // Off (null) is webrtcbin's own default: nothing to set.
+    if (fec === undefined || fec === null) return;
+    for (const { pad, peer } of this.native.sinkPads()) {
+      const transceiver = pad.get('transceiver') as NativeObject | null;
+      if (peer === null || transceiver === null || hasFecChoice(transceiver)) continue;
+      if (/^application\/x-rtp\b.*\bmedia=(\(string\))?video\b/.test(String(pad.get('caps') ?? ''))) applyFec(transceiver, fec);
+    }
+    for (const transceiver of this.native.getTransceivers()) {
+      if (transceiver.get('kind') === 'video' && !hasFecChoice(transceiver)) applyFec(transceiver, fec);
+    }
   }
 
   /** Applies an offer, answer or pranswer to webrtcbin, then updates the W3C state and tells listeners. */
@@ -719,7 +789,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       const transceiver = pad.get('transceiver') as NativeObject | null;
       // A pad requested by name (`sink_<n>`) locked its transceiver to m-line n.
       const locked = transceiver !== null && transceiver.get('mlineindex') !== UNLOCKED_MLINE;
-      return [{ name: pad.name!, peer, locked, direction: transceiver?.get('direction') ?? null }];
+      return [{ name: pad.name!, peer, locked, direction: transceiver?.get('direction') ?? null, fec: transceiver === null ? null : fecProperties(transceiver) }];
     });
     // In their first order: webrtcbin numbers the pads it names itself from 0.
     links.sort((a, b) => padSerial(a.name) - padSerial(b.name));
@@ -731,7 +801,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         `a rollback before the first negotiation needs a fresh webrtcbin (GStreamer 1.22 cannot roll back), and ${unguarded.peer.name} is linked into it directly; add media with addTrack() to make this WebRtcBin able to roll back`,
       );
     }
-    const added = this.addedTransceivers.map((transceiver) => ({ transceiver, direction: transceiver.direction, caps: transceiver.codecPreferences }));
+    const added = this.addedTransceivers.map((transceiver) => ({ transceiver, direction: transceiver.direction, caps: transceiver.codecPreferences, fec: fecProperties(transceiver.native) }));
     const channels = [...this.channels].map((channel) => ({ channel, label: channel.label, options: channelInit(channel) }));
     // The media linked to it waits while the element is swapped, rather than fail
     // as not-linked; a buffer inside the old element returns OK (see isolateInputs).
@@ -752,9 +822,14 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       // count it: a later addTrack()'s pad would get the same name, a CRITICAL.)
       const pad = pipeline.requestPad(element, link.locked ? link.name : 'sink_%u');
       pipeline.link(link.peer, pad);
-      if (link.direction !== null) (pad.get('transceiver') as NativeObject | null)?.set('direction', link.direction);
+      const transceiver = pad.get('transceiver') as NativeObject | null;
+      if (link.direction !== null) transceiver?.set('direction', link.direction);
+      if (link.fec !== null && transceiver !== null) setProperties(transceiver, link.fec);
     }
-    for (const { transceiver, direction, caps } of added) transceiver.rebind(this.native.addTransceiver(direction, caps));
+    for (const { transceiver, direction, caps, fec } of added) {
+      transceiver.rebind(this.native.addTransceiver(direction, caps));
+      setProperties(transceiver.native, fec);
+    }
     for (const { channel, label, options } of channels) {
       const created = this.native.createDataChannel(label, options);
       channel.rebind(created.channel, created.target, element);
@@ -961,6 +1036,15 @@ function padSerial(name: string): number {
   return Number(name.slice('sink_'.length));
 }
 
+/** A transceiver's FEC settings, which a replacement element's transceiver takes over (NACK is set again natively). */
+function fecProperties(transceiver: NativeObject): [string, unknown][] {
+  return ['fec-type', 'fec-percentage'].map((property) => [property, transceiver.get(property)]);
+}
+
+function setProperties(object: NativeObject, properties: [string, unknown][]): void {
+  for (const [property, value] of properties) object.set(property, value);
+}
+
 const REPLACED_PROPERTIES = ['bundle-policy', 'ice-transport-policy', 'latency', 'stun-server', 'turn-server'];
 
 /** The createDataChannel() options a channel was made with. */
@@ -1072,7 +1156,8 @@ function checkOptions(options: WebRtcBinOptions) {
   if (iceCheckInterval !== undefined && (!Number.isInteger(iceCheckInterval) || iceCheckInterval < 1 || iceCheckInterval > 1000)) {
     throw new TypeError('iceCheckInterval must be an integer from 1 to 1000 (milliseconds)');
   }
-  return { bundlePolicy, iceTransportPolicy, latency, iceCheckInterval, iceServers: toWebRtcBinIceServers(options.iceServers) };
+  const fec = checkFec(options.fec);
+  return { bundlePolicy, iceTransportPolicy, latency, iceCheckInterval, fec, iceServers: toWebRtcBinIceServers(options.iceServers) };
 }
 
 function dataChannelOptions(init: DataChannelInit): Record<string, unknown> {

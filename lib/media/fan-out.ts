@@ -6,6 +6,7 @@ import { branchesOf, ignoreOutcome, type Branches } from '../core/branch.js';
 import { chooseCodec, DEFAULT_PAYLOAD_TYPES, describeOffered, payloaderFor, type CodecCapability, type SendCodec } from '../core/codecs.js';
 import { Element } from '../core/element.js';
 import { GstError, InvalidStateError, OperationError } from '../core/errors.js';
+import { checkFec, type FecOptions } from '../core/fec.js';
 import { DEFAULT_PROFILE_LEVEL_ID, h264EncoderFragment, H264_PARSER, parseProfileLevelId, type H264EncoderOptions } from '../core/h264.js';
 import { toWebRtcBinIceServers } from '../core/ice-servers.js';
 import { withInstallHint } from '../core/missing-dependency.js';
@@ -78,6 +79,8 @@ export interface MediaFanOutOptions {
    * viewer, never below `minBitrate`.
    */
   congestionControl?: FanOutCongestionControl;
+  /** Forward error correction (ULPFEC in RED) on every viewer's video (WebRtcBinOptions.fec). Default: off. */
+  fec?: FecOptions | null;
 }
 
 /** Congestion control of a MediaFanOut: the per-viewer limits, and the layers. */
@@ -204,7 +207,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   readonly codecs: Readonly<Partial<Record<MediaKind, SendCodec>>>;
   private readonly feeds: Feed[] = [];
   private readonly viewerMap = new Map<WebRtcBin, Viewer>();
-  private readonly webrtcOptions: { iceServers?: IceServer[]; iceTransportPolicy?: IceTransportPolicy };
+  private readonly webrtcOptions: { iceServers?: IceServer[]; iceTransportPolicy?: IceTransportPolicy; fec?: FecOptions | null };
   private readonly maxViewerDelay: number;
   private readonly control: FanOutControl | null;
   private readonly pendingUnlinks = new Set<() => void>();
@@ -229,7 +232,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     if (options.iceTransportPolicy !== undefined && options.iceTransportPolicy !== 'all' && options.iceTransportPolicy !== 'relay') {
       throw new TypeError(`iceTransportPolicy must be 'all' or 'relay', not ${JSON.stringify(options.iceTransportPolicy)}`);
     }
-    this.webrtcOptions = { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy };
+    checkFec(options.fec);
+    this.webrtcOptions = { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy, fec: options.fec };
     const keyframeRequestInterval = options.keyframeRequestInterval ?? 500;
     if (typeof keyframeRequestInterval !== 'number' || !Number.isFinite(keyframeRequestInterval) || keyframeRequestInterval < 0) {
       throw new TypeError('keyframeRequestInterval must be a non-negative number (milliseconds)');
