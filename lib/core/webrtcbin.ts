@@ -7,6 +7,7 @@ import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
+import { DEFAULT_RECEIVE_LATENCY_MS } from './jitterbuffer.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin, type ReceiverPlan } from './native.js';
 import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
@@ -143,6 +144,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
+  /** The jitterbuffers' latency as configured (webrtcbin's default when not), where a receiving track's latency policy starts. */
+  private receiveLatency = DEFAULT_RECEIVE_LATENCY_MS;
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
   private turnServers: string[] = [];
   /** Transceivers made by addTransceiver(), which a replacement element must have too. */
@@ -217,6 +220,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     try {
       this.turnServers = settings?.iceServers.turn ?? [];
       this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
+      this.receiveLatency = settings?.latency ?? DEFAULT_RECEIVE_LATENCY_MS;
       if (existing !== undefined) {
         if (settings !== undefined) configure(existing.element, settings);
         this.bind(existing.element);
@@ -928,7 +932,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         break;
       }
       case 'track': {
-        const track = new Track(this.pipeline, data?.pad as NativeObject, String(data?.caps ?? ''));
+        const track = new Track(this.pipeline, data?.pad as NativeObject, String(data?.caps ?? ''), this.receiveLatency);
         // Media must never sit unlinked: with no listener, consume it.
         if (!this.dispatch('track', track)) track.discard();
         break;
