@@ -45,7 +45,12 @@ export interface WebRtcBinOptions {
   bundlePolicy?: BundlePolicy;
   /** 'relay' uses TURN only. Default 'all'. */
   iceTransportPolicy?: IceTransportPolicy;
-  /** Jitterbuffer latency for incoming media, in milliseconds. GStreamer's default is 200. */
+  /**
+   * Jitterbuffer latency for incoming media, in milliseconds: how long a missing
+   * packet is waited for, and the delay of a playing sink. GStreamer's default is
+   * 200. Where it starts: once a video track is linked it grows while packets
+   * come too late, up to `track.link()`'s `maxLatency` (docs/receiving.md).
+   */
   latency?: number;
   /** The element's name. Default: `webrtcbin<n>`, n counting the standalone WebRtcBins made so far (`webrtcbin0`, ...). */
   name?: string;
