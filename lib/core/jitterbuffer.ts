@@ -90,6 +90,10 @@ function lateCount(jitterbuffer: NativeObject): number {
   return Number(stats?.['num-late'] ?? 0);
 }
 
+function forget(pipeline: object, webrtcbin: NativeObject): void {
+  states.get(pipeline)?.delete(webrtcbin.name ?? '');
+}
+
 /**
  * Grows the webrtcbin's `latency` (how long its jitterbuffers wait for a
  * missing packet; it starts at `initialMs`, the WebRtcBin's) by
@@ -103,7 +107,8 @@ function lateCount(jitterbuffer: NativeObject): number {
  * microseconds at a time and never while they wait. The latency is set on the
  * pipeline's control thread (webrtcbin passes it to every jitterbuffer), and
  * the pipeline then recomputes its latency. One policy per webrtcbin (the first
- * track's limit holds); it stops when the pipeline closes.
+ * track's limit holds); it stops when the pipeline closes or the webrtcbin
+ * leaves it.
  */
 export function growLatencyOnLatePackets(pipeline: { readonly closed: boolean }, webrtcbin: NativeObject, initialMs: number, maxLatencyMs: number): void {
   const branches = branchesOf(pipeline);
@@ -114,9 +119,19 @@ export function growLatencyOnLatePackets(pipeline: { readonly closed: boolean },
   let looks = 0;
   let seen = -1;
   const timer = setInterval(() => {
-    if (pipeline.closed) return clearInterval(timer);
-    // A new sender SSRC gets a jitterbuffer of its own: look for them now and then.
-    if (looks++ % REFIND_LOOKS === 0) jitterbuffers = native.binElements(webrtcbin).filter((element) => element.factoryName === 'rtpjitterbuffer');
+    // Closed, or its WebRtcBin closed in a pipeline that goes on: let go of its jitterbuffers.
+    if (pipeline.closed || webrtcbin.get('parent') === null) {
+      clearInterval(timer);
+      jitterbuffers = [];
+      forget(pipeline, webrtcbin);
+      return;
+    }
+    // A new sender SSRC gets a jitterbuffer of its own: look for them now and then (and have them NACK on gaps only).
+    if (looks++ % REFIND_LOOKS === 0) {
+      const known = new Set(jitterbuffers.map((jitterbuffer) => jitterbuffer.name));
+      jitterbuffers = native.binElements(webrtcbin).filter((element) => element.factoryName === 'rtpjitterbuffer');
+      for (const jitterbuffer of jitterbuffers) if (looks > 1 && !known.has(jitterbuffer.name)) ignoreOutcome(branches.setLater(jitterbuffer, 'rtx-next-seqnum', false));
+    }
     const late = jitterbuffers.reduce((total, jitterbuffer) => total + lateCount(jitterbuffer), 0);
     const now = Date.now();
     let wanted = state.current;
