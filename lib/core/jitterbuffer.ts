@@ -90,10 +90,6 @@ function lateCount(jitterbuffer: NativeObject): number {
   return Number(stats?.['num-late'] ?? 0);
 }
 
-function forget(pipeline: object, webrtcbin: NativeObject): void {
-  states.get(pipeline)?.delete(webrtcbin.name ?? '');
-}
-
 /**
  * Grows the webrtcbin's `latency` (how long its jitterbuffers wait for a
  * missing packet; it starts at `initialMs`, the WebRtcBin's) by
@@ -115,17 +111,18 @@ export function growLatencyOnLatePackets(pipeline: { readonly closed: boolean },
   const state = stateOf(pipeline, webrtcbin, initialMs);
   if (state.watched) return;
   state.watched = true;
+  const name = webrtcbin.name ?? '';
   let jitterbuffers: NativeObject[] = [];
   let looks = 0;
   let seen = -1;
-  const timer = setInterval(() => {
+  const stop = () => {
+    clearInterval(timer);
+    jitterbuffers = [];
+    states.get(pipeline)?.delete(name);
+  };
+  const look = () => {
     // Closed, or its WebRtcBin closed in a pipeline that goes on: let go of its jitterbuffers.
-    if (pipeline.closed || webrtcbin.get('parent') === null) {
-      clearInterval(timer);
-      jitterbuffers = [];
-      forget(pipeline, webrtcbin);
-      return;
-    }
+    if (pipeline.closed || webrtcbin.get('parent') === null) return stop();
     // A new sender SSRC gets a jitterbuffer of its own: look for them now and then (and have them NACK on gaps only).
     if (looks++ % REFIND_LOOKS === 0) {
       const known = new Set(jitterbuffers.map((jitterbuffer) => jitterbuffer.name));
@@ -146,6 +143,13 @@ export function growLatencyOnLatePackets(pipeline: { readonly closed: boolean },
     if (wanted === state.current) return;
     state.current = wanted;
     ignoreOutcome(branches.setLater(webrtcbin, 'latency', wanted));
+  };
+  const timer = setInterval(() => {
+    try {
+      look();
+    } catch {
+      stop(); // an object gone with its pipeline (GstError): nothing left to watch
+    }
   }, LOOK_INTERVAL_MS);
   timer.unref();
 }
