@@ -48,6 +48,14 @@ describe('a receiver waits longer once packets come too late', () => {
     expect(delayed.latency()).toBe(100);
   }, 60_000);
 
+  it('lets go when the receiver closes: nothing is thrown afterwards', async () => {
+    const { receiver } = await call('identity');
+    receiver.close();
+    // The policy looks every 100 ms: an exception from its timer would be an unhandled error of this run.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.closed).toBe(true);
+  });
+
   it('refuses a maxLatency that is not a whole number of milliseconds', async () => {
     const [sender, receiver] = [new WebRtcBin(), new WebRtcBin()];
     open.push(sender, receiver);
