@@ -1,6 +1,7 @@
 import { branchesOf, ignoreOutcome } from './branch.js';
 import { Element } from './element.js';
 import { InvalidStateError } from './errors.js';
+import { checkMaxLatency, DEFAULT_MAX_LATENCY_MS, DEFAULT_RECEIVE_LATENCY_MS, growLatencyOnLatePackets, nackOnGapsOnly } from './jitterbuffer.js';
 import { checkKeyframeRequestInterval, DEFAULT_KEYFRAME_REQUEST_INTERVAL, keyframeRequestCounts, type KeyframeRequestCounts, requestKeyframesOnLoss } from './keyframe-requests.js';
 import { checkBranchDescription } from './launch-guard.js';
 import { withInstallHint } from './missing-dependency.js';
@@ -36,6 +37,7 @@ export class Track {
     private readonly pipeline: Pipeline,
     private readonly pad: NativeObject,
     caps: string,
+    private readonly initialLatency: number = DEFAULT_RECEIVE_LATENCY_MS,
   ) {
     this.caps = caps;
     this.kind = capsField(caps, 'media') === 'audio' ? 'audio' : 'video';
@@ -71,16 +73,30 @@ export class Track {
    *   nothing until the requested keyframe (the picture freezes, as in browsers)
    *   rather than go on decoding a damaged picture meanwhile (the default: on a
    *   link where the keyframe is lost again, waiting froze the picture for good).
+   * @param options.maxLatency video: how long the WebRtcBin's jitterbuffers may
+   *   come to wait for a missing packet, in milliseconds. They start at the
+   *   WebRtcBin's `latency` (200 by default); each time a packet they had
+   *   given up as lost arrives after all (a retransmission that came too
+   *   late), they wait 200 ms longer, up to this (default 1000), and after 10 s
+   *   without one 100 ms less again, as a browser's playout delay grows after
+   *   late packets. A playing sink (`sync=true`) shows everything that much
+   *   later; a recording or `sync=false` sink only waits longer after a gap.
+   *   null keeps the latency fixed. The first video track linked sets it for
+   *   the WebRtcBin (docs/receiving.md).
    * @throws GstError when the description does not parse or does not fit the track's caps.
    *
    * Linking is checked now; the branch then starts, and the media flows, on the
    * pipeline's native thread. A branch that cannot start is removed and
    * reported as the pipeline's `error` event.
    */
-  link(description: string, options: { downstream?: Element; isolate?: boolean; keyframeRequestInterval?: number | null; waitForKeyframe?: boolean } = {}): Element {
+  link(
+    description: string,
+    options: { downstream?: Element; isolate?: boolean; keyframeRequestInterval?: number | null; waitForKeyframe?: boolean; maxLatency?: number | null } = {},
+  ): Element {
     if (typeof description !== 'string') throw new TypeError('description must be a string');
-    const { downstream, isolate = true, keyframeRequestInterval = DEFAULT_KEYFRAME_REQUEST_INTERVAL, waitForKeyframe = false } = options;
+    const { downstream, isolate = true, keyframeRequestInterval = DEFAULT_KEYFRAME_REQUEST_INTERVAL, waitForKeyframe = false, maxLatency = DEFAULT_MAX_LATENCY_MS } = options;
     checkKeyframeRequestInterval(keyframeRequestInterval);
+    checkMaxLatency(maxLatency);
     if (downstream !== undefined && !(downstream instanceof Element)) throw new TypeError('downstream must be an Element');
     this.pipeline.assertOpen();
     if (this.linkedBin !== null) throw new InvalidStateError('the track is already linked');
@@ -98,6 +114,12 @@ export class Track {
       // The pipeline's own error event reports the branch's errors; its flow return is contained.
       if (isolate) branches.isolateFlow(branches.pad(bin, 'sink')!, () => undefined);
       if (this.kind === 'video' && keyframeRequestInterval !== null) requestKeyframesOnLoss(branches, this.pad, bin, keyframeRequestInterval, waitForKeyframe);
+      // The jitterbuffers' waiting for missing packets (jitterbuffer.ts).
+      const webrtcbin = this.kind === 'video' ? (this.pad.get('parent') as NativeObject | null) : null;
+      if (webrtcbin !== null) {
+        nackOnGapsOnly(this.pipeline, webrtcbin);
+        if (maxLatency !== null) growLatencyOnLatePackets(this.pipeline, webrtcbin, this.initialLatency, maxLatency);
+      }
     } catch (error) {
       ignoreOutcome(branches.remove(bin));
       throw error;

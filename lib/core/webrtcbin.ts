@@ -8,6 +8,7 @@ import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { applyFec, checkFec, type FecOptions, type FecSetting, hasFecChoice } from './fec.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
+import { DEFAULT_RECEIVE_LATENCY_MS } from './jitterbuffer.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin, type ReceiverPlan } from './native.js';
 import { Pipeline, registerWebRtcBinAttacher } from './pipeline.js';
@@ -45,7 +46,12 @@ export interface WebRtcBinOptions {
   bundlePolicy?: BundlePolicy;
   /** 'relay' uses TURN only. Default 'all'. */
   iceTransportPolicy?: IceTransportPolicy;
-  /** Jitterbuffer latency for incoming media, in milliseconds. GStreamer's default is 200. */
+  /**
+   * Jitterbuffer latency for incoming media, in milliseconds: how long a missing
+   * packet is waited for, and the delay of a playing sink. GStreamer's default is
+   * 200. Where it starts: once a video track is linked it grows while packets
+   * come too late, up to `track.link()`'s `maxLatency` (docs/receiving.md).
+   */
   latency?: number;
   /** The element's name. Default: `webrtcbin<n>`, n counting the standalone WebRtcBins made so far (`webrtcbin0`, ...). */
   name?: string;
@@ -169,6 +175,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
   /** WebRtcBinOptions.fec: undefined when not given; unless on, nothing is looked at before an offer or answer. */
   private defaultFec: FecSetting | undefined;
+  /** The jitterbuffers' latency as configured (webrtcbin's default when not), where a receiving track's latency policy starts. */
+  private receiveLatency = DEFAULT_RECEIVE_LATENCY_MS;
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
   private turnServers: string[] = [];
   /** Transceivers made by addTransceiver(), which a replacement element must have too. */
@@ -244,6 +252,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.turnServers = settings?.iceServers.turn ?? [];
       this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
       this.defaultFec = settings?.fec;
+      this.receiveLatency = settings?.latency ?? DEFAULT_RECEIVE_LATENCY_MS;
       if (existing !== undefined) {
         if (settings !== undefined) configure(existing.element, settings);
         this.bind(existing.element);
@@ -1003,7 +1012,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         break;
       }
       case 'track': {
-        const track = new Track(this.pipeline, data?.pad as NativeObject, String(data?.caps ?? ''));
+        const track = new Track(this.pipeline, data?.pad as NativeObject, String(data?.caps ?? ''), this.receiveLatency);
         // Media must never sit unlinked: with no listener, consume it.
         if (!this.dispatch('track', track)) track.discard();
         break;
