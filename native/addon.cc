@@ -11,6 +11,7 @@
 #include "addon.h"
 #include "bin_elements.h"
 #include "keyframe_requests.h"
+#include "pacer.h"
 #include "data_channel.h"
 #include "gop_cache.h"
 #include "gst_error.h"
@@ -85,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
   InitKeyframeRequests(env, exports);
+  InitPacer(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

@@ -42,12 +42,14 @@ interface CongestionApi {
   ) => { close(): void };
   /** A pipeline fragment for after the payloader, ` ! capsfilter ...`: the transport-cc header extension. */
   transportCcCaps(): string;
+  /** vp8enc settings for a bitrate that follows the link. */
+  VP8_ADAPTIVE_SETTINGS: string;
 }
 
 /** The controller's API when this build of the library has it, else null. */
 function congestionApi(): CongestionApi | null {
   const api = library as unknown as Partial<CongestionApi>;
-  return typeof api.CongestionController === 'function' && typeof api.transportCcCaps === 'function' ? (api as CongestionApi) : null;
+  return typeof api.CongestionController === 'function' && typeof api.transportCcCaps === 'function' && typeof api.VP8_ADAPTIVE_SETTINGS === 'string' ? (api as CongestionApi) : null;
 }
 
 /**
@@ -73,7 +75,7 @@ export function createNetworkSender(options: NetworkSenderOptions = {}): Network
   const webrtcbin = new WebRtcBin();
   webrtcbin.addTrack(
     'videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=640,height=480,framerate=30/1 ' +
-      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate} ! tee name=encoded-split ` +
+      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate}${api === null ? '' : ` ${api.VP8_ADAPTIVE_SETTINGS}`} ! tee name=encoded-split ` +
       `! queue ! rtpvp8pay pt=96${api?.transportCcCaps() ?? ''} encoded-split. ! queue ! fakesink name=${ENCODED} sync=false async=false`,
   );
   const controller = adaptBitrate(api, webrtcbin, ENCODER, settings);

@@ -20,7 +20,7 @@ import { parseSdp } from '../core/sdp.js';
 import { TRANSPORT_CC_ID, TRANSPORT_CC_URI } from '../core/receive-feedback.js';
 import type { BitrateChange } from './congestion/bandwidth-estimator.js';
 import { CongestionController } from './congestion/congestion-controller.js';
-import { EncoderBitrate } from './congestion/encoder-bitrate.js';
+import { EncoderBitrate, VP8_ADAPTIVE_SETTINGS } from './congestion/encoder-bitrate.js';
 import { LayerSelector } from './congestion/layer-selector.js';
 import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './congestion/options.js';
 import { transportCcCaps } from './congestion/transport-cc-caps.js';
@@ -429,6 +429,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     this.viewerMap.set(webrtcbin, viewer);
     const wired = Promise.all(made).then(() => {
       if (viewer.removal !== null || this.isClosed) return false;
+      // The element exists now and has not negotiated yet: its RTP session will be paced.
+      viewer.control?.attachPacer(element);
       for (const { track, mlineIndex, answerCaps } of wiring) {
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         track.guard = branches.isolateFlow(branches.pad(track.branch, 'sink')!, (flow) => this.onBranchFailure(viewer, track.feed.kind, flow));
@@ -587,7 +589,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
    */
   private controlViewer(viewer: Viewer, control: FanOutControl): void {
     // Layers probe by switching up, so the estimate may run ahead of what the viewer gets now.
-    const controller = new CongestionController(viewer.webrtcbin, control.limits, viewer.selector === null);
+    // Paced once its element exists (addViewer): making the pacer now would wait for the element.
+    const controller = new CongestionController(viewer.webrtcbin, { ...control.limits, pacing: false }, viewer.selector === null);
     viewer.control = controller;
     controller.on('bitratechange', (change) => {
       if (change.reason !== 'increase') viewer.congestedAt = performance.now();
@@ -778,7 +781,8 @@ function videoCore(video: RawVideoInput | H264VideoInput, control: FanOutControl
     if (!Number.isInteger(bitrate) || bitrate <= 0) throw new TypeError('bitrate must be a positive integer (kbit/s)');
     const name = `name=video-encoder-${layer}`;
     if (codec === 'H264') return h264EncoderFragment({ ...video, bitrate }).replace(/^(\S+)/, `$1 ${name}`);
-    return `vp8enc ${name} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${bitrate * 1000} keyframe-max-dist=${keyframeInterval} error-resilient=partitions`;
+    const adaptive = control === null ? '' : ` ${VP8_ADAPTIVE_SETTINGS}`;
+    return `vp8enc ${name} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${bitrate * 1000} keyframe-max-dist=${keyframeInterval} error-resilient=partitions${adaptive}`;
   };
   // A leaky queue before each encoder: a live source never waits for a slow encoder.
   const head = 'videoconvert name=video-in ! queue max-size-buffers=2 leaky=downstream';
