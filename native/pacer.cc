@@ -20,14 +20,16 @@
 //   - Retransmission requests (rtpsession's upstream GstRTPRetransmissionRequest
 //     events, one per NACKed packet) pass at most once per packet per
 //     `retransmitIntervalMs`, and within a budget of `retransmitRate` bit/s.
-//     A request held back is dropped: the receiver asks again, or gives up
-//     and asks for a keyframe.
+//     A request held back is dropped: the receiver asks again. One refused
+//     for the budget means the receiver will wait long for that packet
+//     (Chromium up to 3 s before its own PLI): it becomes a keyframe request
+//     to the encoder instead, at most once per `keyframeIntervalMs` (0: never).
 // Must be called before the webrtcbin applies its first description (its RTP
 // session asks for the aux sender then).
 //
-// setPacing(webrtcbin, { rate, maxQueueMs, retransmitRate, retransmitIntervalMs })
+// setPacing(webrtcbin, { rate, maxQueueMs, retransmitRate, retransmitIntervalMs, keyframeIntervalMs })
 // pacingCounts(webrtcbin) -> { packets, bytes, waitedMs, retransmissionsPassed,
-//   retransmissionsDropped } or null when not paced.
+//   retransmissionsDropped, keyframesRequested } or null when not paced.
 #include "pacer.h"
 
 #include <gst/gst.h>
@@ -62,6 +64,7 @@ struct Pacing {
   std::atomic<double> maxQueueUs{500000};
   std::atomic<double> retransmitRate{0};  // bit/s; 0: no budget
   std::atomic<gint64> retransmitIntervalUs{0};
+  std::atomic<gint64> keyframeIntervalUs{0};  // 0: never ask for a keyframe instead
   std::atomic<double> packetBytes{1200};  // moving average, the cost of a retransmission
 
   std::atomic<uint64_t> packets{0};
@@ -69,6 +72,7 @@ struct Pacing {
   std::atomic<uint64_t> waitedUs{0};
   std::atomic<uint64_t> retransmissionsPassed{0};
   std::atomic<uint64_t> retransmissionsDropped{0};
+  std::atomic<uint64_t> keyframesRequested{0};
 
   struct Request {
     bool used;
@@ -79,6 +83,7 @@ struct Pacing {
   GMutex lock;  // guards the budget and the recent requests (the RTCP thread, or several)
   double tokens = 0;
   gint64 refilledUs = 0;
+  gint64 keyframeAskedUs = G_MININT64 / 2;
   Request recent[kRecentRequests] = {};
 
   Pacing() { g_mutex_init(&lock); }
@@ -128,10 +133,15 @@ void WaitToSend(GstPad* pad, Paced& paced, gsize size) {
   pacing.waitedUs += static_cast<uint64_t>(now - started);
 }
 
-// On the thread that received the NACK: whether rtprtxsend gets this request.
-bool AllowRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
+enum class Answer { kRetransmit, kDrop, kKeyframe };
+
+// On the thread that received the NACK: whether rtprtxsend gets this request,
+// or (over the budget: the receiver will not get the packet soon) the encoder
+// a keyframe request in its place.
+Answer AnswerRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
   const gint64 now = g_get_monotonic_time();
   bool allowed = true;
+  bool keyframe = false;
   g_mutex_lock(&pacing.lock);
   Pacing::Request& last = pacing.recent[seqnum % kRecentRequests];
   if (last.used && last.ssrc == ssrc && last.seqnum == seqnum && now - last.atUs < pacing.retransmitIntervalUs.load()) {
@@ -144,12 +154,18 @@ bool AllowRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
       const double cost = pacing.packetBytes.load();
       allowed = pacing.tokens >= cost;
       if (allowed) pacing.tokens -= cost;
+      const gint64 keyframeInterval = pacing.keyframeIntervalUs.load();
+      if (!allowed && keyframeInterval > 0 && now - pacing.keyframeAskedUs >= keyframeInterval) {
+        keyframe = true;
+        pacing.keyframeAskedUs = now;
+      }
     }
     if (allowed) last = {true, ssrc, seqnum, now};
   }
   g_mutex_unlock(&pacing.lock);
   (allowed ? pacing.retransmissionsPassed : pacing.retransmissionsDropped)++;
-  return allowed;
+  if (keyframe) pacing.keyframesRequested++;
+  return allowed ? Answer::kRetransmit : keyframe ? Answer::kKeyframe : Answer::kDrop;
 }
 
 GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -161,7 +177,20 @@ GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
     guint ssrc = 0;
     const GstStructure* request = gst_event_get_structure(event);
     if (!gst_structure_get_uint(request, "seqnum", &seqnum) || !gst_structure_get_uint(request, "ssrc", &ssrc)) return GST_PAD_PROBE_OK;
-    return AllowRetransmission(*paced->pacing, ssrc, seqnum) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+    switch (AnswerRetransmission(*paced->pacing, ssrc, seqnum)) {
+      case Answer::kRetransmit:
+        return GST_PAD_PROBE_OK;
+      case Answer::kDrop:
+        return GST_PAD_PROBE_DROP;
+      case Answer::kKeyframe:
+        break;
+    }
+    // Goes on upstream as a receiver's PLI would (rtpsession makes the same event).
+    GstStructure* keyframe = gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN,
+                                               TRUE, "count", G_TYPE_UINT, 0u, nullptr);
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, keyframe);
+    return GST_PAD_PROBE_OK;
   }
   if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
     WaitToSend(pad, *paced, gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info)));
@@ -239,10 +268,12 @@ void SetPacing(const Napi::CallbackInfo& info) {
   const double maxQueueMs = NonNegative(settings, "maxQueueMs");
   const double retransmitRate = NonNegative(settings, "retransmitRate");
   const double retransmitIntervalMs = NonNegative(settings, "retransmitIntervalMs");
+  const double keyframeIntervalMs = NonNegative(settings, "keyframeIntervalMs");
   pacing->rate = rate;
   pacing->maxQueueUs = maxQueueMs * 1000;
   pacing->retransmitRate = retransmitRate;
   pacing->retransmitIntervalUs = static_cast<gint64>(retransmitIntervalMs * 1000);
+  pacing->keyframeIntervalUs = static_cast<gint64>(keyframeIntervalMs * 1000);
 }
 
 Napi::Value PacingCounts(const Napi::CallbackInfo& info) {
@@ -255,6 +286,7 @@ Napi::Value PacingCounts(const Napi::CallbackInfo& info) {
   counts.Set("waitedMs", static_cast<double>(pacing->waitedUs.load()) / 1000);
   counts.Set("retransmissionsPassed", static_cast<double>(pacing->retransmissionsPassed.load()));
   counts.Set("retransmissionsDropped", static_cast<double>(pacing->retransmissionsDropped.load()));
+  counts.Set("keyframesRequested", static_cast<double>(pacing->keyframesRequested.load()));
   return counts;
 }
 

@@ -14,7 +14,13 @@ export const MAX_PACING_QUEUE_MS = 500;
 /** Retransmissions may take this share of the target bitrate (a budget over 250 ms). */
 export const RETRANSMIT_SHARE = 0.2;
 /** A packet is retransmitted at most once per round trip, and never twice within this (ms). */
-export const MIN_RETRANSMIT_INTERVAL_MS = 50;
+export const MIN_RETRANSMIT_INTERVAL_MS = 10;
+/**
+ * A retransmission refused for the budget leaves the receiver waiting for that
+ * packet (Chromium waits up to 3 s before it asks for a keyframe): the pacer
+ * asks the encoder for a keyframe instead, at most once per this (ms).
+ */
+export const KEYFRAME_FOR_REFUSED_MS = 1000;
 
 /** What a pacer did since it was made. */
 export interface PacerCounts {
@@ -26,6 +32,8 @@ export interface PacerCounts {
   /** Retransmission requests (one per NACKed packet) let through to the RTX sender, and dropped. */
   retransmissionsPassed: number;
   retransmissionsDropped: number;
+  /** Keyframe requests it sent to the encoder in place of refused retransmissions. */
+  keyframesRequested: number;
 }
 
 /**
@@ -51,6 +59,7 @@ export class Pacer {
       maxQueueMs: MAX_PACING_QUEUE_MS,
       retransmitRate: RETRANSMIT_SHARE * targetBitrate,
       retransmitIntervalMs: Math.max(MIN_RETRANSMIT_INTERVAL_MS, roundTripMs ?? 0),
+      keyframeIntervalMs: KEYFRAME_FOR_REFUSED_MS,
     });
   }
 
