@@ -24,6 +24,8 @@
 //     for the budget means the receiver will wait long for that packet
 //     (Chromium up to 3 s before its own PLI): it becomes a keyframe request
 //     to the encoder instead, at most once per `keyframeIntervalMs` (0: never).
+//     Once a keyframe is asked for (so, or by the receiver's PLI/FIR), the
+//     packets sent before are not retransmitted any more: it replaces them.
 // Must be called before the webrtcbin applies its first description (its RTP
 // session asks for the aux sender then).
 //
@@ -57,6 +59,8 @@ constexpr guint kQueueBytes = 4 * 1024 * 1024;
 constexpr double kBudgetWindowS = 0.25;
 // Requests remembered for the per-packet interval (by sequence number modulo this).
 constexpr guint kRecentRequests = 1024;
+// Streams (SSRCs) one session's pacer follows: video, its RTX, audio.
+constexpr guint kStreams = 8;
 
 // One webrtcbin's pacing: set from JS, read by the streaming threads.
 struct Pacing {
@@ -85,6 +89,17 @@ struct Pacing {
   gint64 refilledUs = 0;
   gint64 keyframeAskedUs = G_MININT64 / 2;
   Request recent[kRecentRequests] = {};
+  // Per stream: the last sequence number sent, and the last one sent before a
+  // keyframe was asked for (by the receiver's PLI/FIR or by us): packets up to
+  // it are not worth retransmitting, the keyframe replaces them.
+  struct Stream {
+    bool used;
+    guint ssrc;
+    guint16 lastSent;
+    bool superseded;
+    guint16 supersededUpTo;
+  };
+  Stream streams[kStreams] = {};
 
   Pacing() { g_mutex_init(&lock); }
   ~Pacing() { g_mutex_clear(&lock); }
@@ -106,6 +121,40 @@ bool Flushing(GstPad* pad) {
   const bool flushing = GST_PAD_IS_FLUSHING(pad);
   GST_OBJECT_UNLOCK(pad);
   return flushing;
+}
+
+// The stream entry of `ssrc` (taken over when all are used); under the lock.
+Pacing::Stream& StreamOf(Pacing& pacing, guint ssrc) {
+  for (auto& stream : pacing.streams) {
+    if (stream.used && stream.ssrc == ssrc) return stream;
+  }
+  for (auto& stream : pacing.streams) {
+    if (!stream.used) {
+      stream = {true, ssrc, 0, false, 0};
+      return stream;
+    }
+  }
+  pacing.streams[ssrc % kStreams] = {true, ssrc, 0, false, 0};
+  return pacing.streams[ssrc % kStreams];
+}
+
+// Notes the sequence number of an RTP packet about to leave.
+void NoteSent(Pacing& pacing, GstBuffer* buffer) {
+  guint8 header[12];
+  if (gst_buffer_extract(buffer, 0, header, sizeof header) != sizeof header || (header[0] >> 6) != 2) return;
+  const guint ssrc = (guint{header[8]} << 24) | (guint{header[9]} << 16) | (guint{header[10]} << 8) | header[11];
+  g_mutex_lock(&pacing.lock);
+  StreamOf(pacing, ssrc).lastSent = static_cast<guint16>((header[2] << 8) | header[3]);
+  g_mutex_unlock(&pacing.lock);
+}
+
+// A keyframe is coming (asked for now): what was sent so far needs no retransmission. Under the lock.
+void SupersedeSent(Pacing& pacing) {
+  for (auto& stream : pacing.streams) {
+    if (!stream.used) continue;
+    stream.superseded = true;
+    stream.supersededUpTo = stream.lastSent;
+  }
 }
 
 // On the queue's streaming thread: waits until this packet's send time.
@@ -144,7 +193,10 @@ Answer AnswerRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
   bool keyframe = false;
   g_mutex_lock(&pacing.lock);
   Pacing::Request& last = pacing.recent[seqnum % kRecentRequests];
-  if (last.used && last.ssrc == ssrc && last.seqnum == seqnum && now - last.atUs < pacing.retransmitIntervalUs.load()) {
+  const Pacing::Stream& stream = StreamOf(pacing, ssrc);
+  if (stream.superseded && static_cast<gint16>(static_cast<guint16>(seqnum) - stream.supersededUpTo) <= 0) {
+    allowed = false;  // sent before a keyframe that replaces it
+  } else if (last.used && last.ssrc == ssrc && last.seqnum == seqnum && now - last.atUs < pacing.retransmitIntervalUs.load()) {
     allowed = false;
   } else {
     const double rate = pacing.retransmitRate.load();
@@ -158,6 +210,7 @@ Answer AnswerRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
       if (!allowed && keyframeInterval > 0 && now - pacing.keyframeAskedUs >= keyframeInterval) {
         keyframe = true;
         pacing.keyframeAskedUs = now;
+        SupersedeSent(pacing);
       }
     }
     if (allowed) last = {true, ssrc, seqnum, now};
@@ -172,7 +225,15 @@ GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
   auto* paced = static_cast<Paced*>(data);
   if ((info->type & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) != 0) {
     GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-    if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM || !gst_event_has_name(event, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
+    if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
+    if (gst_event_has_name(event, "GstForceKeyUnit")) {
+      // The receiver asked for a keyframe (PLI/FIR, through rtpsession).
+      g_mutex_lock(&paced->pacing->lock);
+      SupersedeSent(*paced->pacing);
+      g_mutex_unlock(&paced->pacing->lock);
+      return GST_PAD_PROBE_OK;
+    }
+    if (!gst_event_has_name(event, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
     guint seqnum = 0;
     guint ssrc = 0;
     const GstStructure* request = gst_event_get_structure(event);
@@ -193,6 +254,7 @@ GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
     return GST_PAD_PROBE_OK;
   }
   if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
+    NoteSent(*paced->pacing, GST_PAD_PROBE_INFO_BUFFER(info));
     WaitToSend(pad, *paced, gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info)));
   } else if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0) {
     WaitToSend(pad, *paced, gst_buffer_list_calculate_size(GST_PAD_PROBE_INFO_BUFFER_LIST(info)));

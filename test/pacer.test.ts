@@ -16,8 +16,9 @@ const available = namespacesAvailable();
 if (!available) console.warn('pacer: skipped, this machine does not let the tests create network namespaces (run as root)');
 
 const CAP = 1_000_000;
-/** How long frames are counted once the controller is under the cap. */
+/** How long frames are counted, from SETTLE_MS after the controller is under the cap. */
 const COUNTED_MS = 6000;
+const SETTLE_MS = 2000;
 
 interface Outcome {
   /** Frames Chromium decoded while counted. */
@@ -45,6 +46,8 @@ async function sendThroughCap(link: ShapedLink, browser: LinkBrowser, pacing: bo
     receiver.onSignal = (message) => void connector.handle(message).catch((error: Error) => errors.push(error));
     await until(() => sender.connectionState === 'connected', 'the sender is connected', 20_000);
     await until(() => control.bitrate <= CAP, 'the target is under the cap', 10_000);
+    // What the start sent over the cap drains from the bottleneck meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const encodedCount = () => (sender.pipeline.getElement('encoded')!.get('stats') as { rendered: number }).rendered;
     const decodedBefore = (await receiver.frameTimes()).length;
     const encodedBefore = encodedCount();
