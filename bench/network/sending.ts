@@ -1,6 +1,6 @@
 // Figure 9 (issue 13): sending to a browser over a shaped link. A WebRtcBin on
-// the host side sends VP8 (640x480, 30 fps; sender.ts: fixed bitrate today, the
-// adaptive controller once it is wired into the hook there) through each
+// the host side sends VP8 (640x480, 30 fps; sender.ts: adaptive, with the
+// congestion controller and its pacer, when the library has them) through each
 // scenario to Chromium inside the link's namespace; the reference is a second
 // Chromium on the host side sending its fake camera to the same receiver.
 import type { Figure, FigureOptions, Row } from '../support/figure.js';

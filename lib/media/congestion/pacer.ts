@@ -11,7 +11,7 @@ import { native, type NativeObject } from '../../core/native.js';
 export const PACING_FACTOR = 2.5;
 /** The pacer's queue may hold this much time at its rate; above, it sends faster so that the queue drains in this time. */
 export const MAX_PACING_QUEUE_MS = 500;
-/** Retransmissions may take this share of the target bitrate (a budget over 250 ms). */
+/** Retransmissions may take this share of the target bitrate (a budget that saves up over 250 ms). */
 export const RETRANSMIT_SHARE = 0.1;
 /** A packet is retransmitted at most once per round trip, and never twice within this (ms). */
 export const MIN_RETRANSMIT_INTERVAL_MS = 10;
