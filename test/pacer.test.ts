@@ -6,6 +6,7 @@
 // 16,460 retransmissions for about 1,100 media packets in 10 s, 6 frames decoded).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { native } from '../lib/core/native.js';
 import { CongestionController, PeerConnector, transportCcCaps, VP8_ADAPTIVE_SETTINGS, WebRtcBin } from '../lib/index.js';
 import { namespacesAvailable } from './support/netns.js';
 import { LinkBrowser, type BrowserPeer } from './support/shaped-link-peers.js';
@@ -84,4 +85,51 @@ describe.skipIf(!available)('the pacer, behind a 1 Mbit/s cap with a 100 ms queu
     expect(outcome.decoded / outcome.encoded, JSON.stringify(outcome)).toBeGreaterThan(0.5);
     expect(outcome.retransmissionsDropped, 'the pacer counted').not.toBeNull();
   }, 60_000);
+});
+
+describe('the pacer on loopback', () => {
+  it('sends a paced sender\'s RTP through its pacer to a decoding receiver; pacing: false has none', async () => {
+    const sender = new WebRtcBin();
+    const unpaced = new WebRtcBin();
+    const receiver = new WebRtcBin();
+    try {
+      sender.addTrack(`videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc name=enc deadline=1 ${VP8_ADAPTIVE_SETTINGS} ! rtpvp8pay pt=96${transportCcCaps()}`);
+      const control = new CongestionController(sender, { encoder: sender.pipeline.getElement('enc')!, startBitrate: 500_000 });
+      unpaced.addTrack('videotestsrc is-live=true ! vp8enc name=enc deadline=1 ! rtpvp8pay pt=96');
+      const withoutPacing = new CongestionController(unpaced, { encoder: unpaced.pipeline.getElement('enc')!, pacing: false });
+      expect(withoutPacing.pacing).toBeNull();
+      let frames = 0;
+      receiver.on('track', (track) => track.link('rtpvp8depay ! vp8dec ! fakesink name=frames sync=false async=false signal-handoffs=false'));
+      await PeerConnector.pair(sender, receiver);
+      await until(() => {
+        frames = (receiver.pipeline.getElement('frames')?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0;
+        return frames > 30;
+      }, 'the receiver decodes 30 frames', 20_000);
+      const counts = control.pacing!;
+      expect(counts.packets).toBeGreaterThan(30);
+      expect(counts.bytes).toBeGreaterThan(counts.packets * 12);
+      expect(counts.waitedMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      sender.close();
+      unpaced.close();
+      receiver.close();
+    }
+  }, 40_000);
+
+  it('refuses what is not a webrtcbin, and bad settings, with a TypeError', () => {
+    const sender = new WebRtcBin();
+    try {
+      sender.addTrack('videotestsrc is-live=true ! vp8enc name=enc deadline=1 ! rtpvp8pay pt=96');
+      const encoder = sender.pipeline.getElement('enc')!;
+      expect(() => native.pace(encoder.native)).toThrow(TypeError);
+      expect(() => native.setPacing(sender.element.native, { rate: 1e6, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(/not paced/);
+      native.pace(sender.element.native);
+      native.pace(sender.element.native); // once is enough; again does nothing
+      expect(() => native.setPacing(sender.element.native, { rate: -1, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(TypeError);
+      expect(() => native.setPacing(sender.element.native, { rate: Number.NaN, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(TypeError);
+      expect(native.pacingCounts(sender.element.native)).toEqual({ packets: 0, bytes: 0, waitedMs: 0, retransmissionsPassed: 0, retransmissionsDropped: 0, keyframesRequested: 0 });
+    } finally {
+      sender.close();
+    }
+  });
 });
