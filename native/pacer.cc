@@ -19,7 +19,8 @@
 //     time). Buffer lists (a payloader's frame) are split into packets first.
 //   - Retransmission requests (rtpsession's upstream GstRTPRetransmissionRequest
 //     events, one per NACKed packet) pass at most once per packet per
-//     `retransmitIntervalMs`, and within a budget of `retransmitRate` bit/s.
+//     `retransmitIntervalMs`, and within a budget of `retransmitRate` bit/s
+//     (saved up over 250 ms, and at least 8 packets).
 //     A request held back is dropped: the receiver asks again. One refused
 //     for the budget means the receiver will wait long for that packet
 //     (Chromium up to 3 s before its own PLI): it becomes a keyframe request
@@ -57,6 +58,9 @@ constexpr gint64 kSliceUs = 5000;
 constexpr guint kQueueBytes = 4 * 1024 * 1024;
 // The retransmission budget may save up this long (s).
 constexpr double kBudgetWindowS = 0.25;
+// ...and at least this many packets: a burst the bottleneck dropped is repaired
+// by retransmissions rather than by a keyframe (itself about ten packets).
+constexpr double kBudgetPackets = 8;
 // Requests remembered for the per-packet interval (by sequence number modulo this).
 constexpr guint kRecentRequests = 1024;
 // Streams (SSRCs) one session's pacer follows: video, its RTX, audio.
@@ -201,9 +205,10 @@ Answer AnswerRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
   } else {
     const double rate = pacing.retransmitRate.load();
     if (rate > 0) {
-      pacing.tokens = std::min(rate / 8 * kBudgetWindowS, pacing.tokens + static_cast<double>(now - pacing.refilledUs) * rate / 8e6);
-      pacing.refilledUs = now;
       const double cost = pacing.packetBytes.load();
+      const double capacity = std::max(rate / 8 * kBudgetWindowS, kBudgetPackets * cost);
+      pacing.tokens = std::min(capacity, pacing.tokens + static_cast<double>(now - pacing.refilledUs) * rate / 8e6);
+      pacing.refilledUs = now;
       allowed = pacing.tokens >= cost;
       if (allowed) pacing.tokens -= cost;
       const gint64 keyframeInterval = pacing.keyframeIntervalUs.load();

@@ -431,6 +431,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       if (viewer.removal !== null || this.isClosed) return false;
       // The element exists now and has not negotiated yet: its RTP session will be paced.
       viewer.control?.attachPacer(element);
+      this.paceLayer(viewer);
       for (const { track, mlineIndex, answerCaps } of wiring) {
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         track.guard = branches.isolateFlow(branches.pad(track.branch, 'sink')!, (flow) => this.onBranchFailure(viewer, track.feed.kind, flow));
@@ -637,6 +638,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
         this.branches.link(pad, track.branch);
         track.teePad = pad;
         track.layer = layer;
+        this.paceLayer(viewer);
         this.branches.forceKeyUnit(pad);
       } catch (error) {
         this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
@@ -645,6 +647,13 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       }
       this.dispatch('layerchange', viewer.webrtcbin, layer);
     });
+  }
+
+  /** With layers: the viewer's pacer goes at least by its layer's bitrate (the encode does not follow its estimate). */
+  private paceLayer(viewer: Viewer): void {
+    const track = viewer.tracks.find((t) => t.feed.kind === 'video');
+    const bitrate = track?.feed.layers[track.layer]?.bitrate;
+    if (viewer.control !== null && viewer.selector !== null && typeof bitrate === 'number') viewer.control.pacingFloor = bitrate;
   }
 
   /** A viewer's branch stopped taking media (its caps refused, an error inside its webrtcbin): it is removed. */

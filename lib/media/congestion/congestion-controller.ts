@@ -67,6 +67,7 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   private readonly reader = new TransportFeedbackReader();
   private readonly encoderBitrate: EncoderBitrate | null;
   private pacer: Pacer | null = null;
+  private pacedAtLeast = 0;
   private roundTripMs: number | null = null;
   private readonly timer: NodeJS.Timeout;
   private polling = false;
@@ -116,7 +117,17 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
    */
   attachPacer(element: NativeObject): void {
     if (this.pacer !== null || this.isClosed) return;
-    this.pacer = new Pacer(element, this.target);
+    this.pacer = new Pacer(element, Math.max(this.target, this.pacedAtLeast));
+  }
+
+  /**
+   * @internal The pacer goes by at least this bitrate (bit/s), whatever the
+   * estimate: a fan-out viewer's layer is encoded at its own rate, and pacing
+   * it slower would queue it until the estimate fell further.
+   */
+  set pacingFloor(bitrate: number) {
+    this.pacedAtLeast = bitrate;
+    this.updatePacer();
   }
 
   /** Whether close() has run. */
@@ -166,6 +177,6 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
 
   private updatePacer(): void {
     if (this.pacer === null || this.webrtcbin.closed) return;
-    this.pacer.update(this.target, this.roundTripMs);
+    this.pacer.update(Math.max(this.target, this.pacedAtLeast), this.roundTripMs);
   }
 }
