@@ -54,13 +54,18 @@ export class Pacer {
 
   /** Sets the pace and the retransmission budget for a target (bit/s) and the last round-trip time (ms, null: unknown). */
   update(targetBitrate: number, roundTripMs: number | null): void {
-    native.setPacing(this.webrtcbin, {
+    const settings = {
       rate: PACING_FACTOR * targetBitrate,
       maxQueueMs: MAX_PACING_QUEUE_MS,
       retransmitRate: RETRANSMIT_SHARE * targetBitrate,
       retransmitIntervalMs: Math.max(MIN_RETRANSMIT_INTERVAL_MS, roundTripMs ?? 0),
       keyframeIntervalMs: KEYFRAME_FOR_REFUSED_MS,
-    });
+    };
+    try {
+      native.setPacing(this.webrtcbin, settings);
+    } catch {
+      // the element was freed with its pipeline: nothing left to pace
+    }
   }
 
   /** What it did so far (null once the webrtcbin is gone). */
