@@ -48,6 +48,7 @@ export * from './http/index.js';
 export { CongestionController, type CongestionControllerEvents, type CongestionControllerOptions } from './media/congestion/congestion-controller.js';
 export type { BitrateChange, BitrateChangeReason } from './media/congestion/bandwidth-estimator.js';
 export type { CongestionControlOptions } from './media/congestion/options.js';
-export { RATE_CONTROLLED_ENCODERS } from './media/congestion/encoder-bitrate.js';
+export { RATE_CONTROLLED_ENCODERS, VP8_ADAPTIVE_SETTINGS } from './media/congestion/encoder-bitrate.js';
 export { transportCcCaps } from './media/congestion/transport-cc-caps.js';
+export type { PacerCounts } from './media/congestion/pacer.js';
 export { KeyframeLimiter, type KeyframeLimiterEvents } from './media/keyframe-limiter.js';

@@ -10,6 +10,7 @@
 
 #include "addon.h"
 #include "bin_elements.h"
+#include "pacer.h"
 #include "data_channel.h"
 #include "gop_cache.h"
 #include "gst_error.h"
@@ -83,6 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitGopCache(env, exports);
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
+  InitPacer(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

@@ -4,6 +4,7 @@
 // carries and keep playing; the fast one must keep the best layer.
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { native } from '../lib/core/native.js';
 import { MediaFanOut, type WebRtcBin } from '../lib/index.js';
 import { connectCappedReceiver } from './support/congestion-link.js';
 import { namespacesAvailable } from './support/netns.js';
@@ -86,6 +87,8 @@ describe.skipIf(!available)('fan-out congestion policy: layers', () => {
     await until(() => (encoder.get('target-bitrate') as number) <= 1_000_000, "the encoder's target-bitrate is under the cap", 2000);
     const before = receiver.frames;
     await until(() => receiver.frames > before + 30, 'the viewer keeps decoding', 10_000);
+    // The viewer's RTP left through its pacer.
+    expect(native.pacingCounts(viewer.element.native)?.packets).toBeGreaterThan(0);
   }, 60_000);
 
   it('checks the congestionControl option', () => {

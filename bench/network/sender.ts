@@ -13,7 +13,11 @@ import { type Element, WebRtcBin } from '../../lib/index.js';
 
 /** How the sending WebRtcBin encodes; passed down from the figure. */
 export interface NetworkSenderOptions {
-  /** Encoder bitrate at the start, bit/s (default 2.5 Mbit/s, the issue's start). */
+  /**
+   * Encoder bitrate at the start, bit/s. Default: the controller's own default
+   * start (1 Mbit/s) when adaptive, as Chromium starts at libwebrtc's own
+   * (300 kbit/s); 2.5 Mbit/s when fixed.
+   */
   startBitrate?: number;
   /** Lower and upper bounds for an adaptive controller, bit/s. */
   minBitrate?: number;
@@ -21,6 +25,10 @@ export interface NetworkSenderOptions {
   /** Whether to try the adaptive controller (default true: it is used when one exists). */
   adaptive?: boolean;
 }
+
+/** The fixed encoder's bitrate, and the adaptive one's start (CongestionController's default). */
+const FIXED_BITRATE = 2_500_000;
+const ADAPTIVE_START_BITRATE = 1_000_000;
 
 /** The element name of the sender's encoder. */
 export const ENCODER = 'encoder';
@@ -42,12 +50,14 @@ interface CongestionApi {
   ) => { close(): void };
   /** A pipeline fragment for after the payloader, ` ! capsfilter ...`: the transport-cc header extension. */
   transportCcCaps(): string;
+  /** vp8enc settings for a bitrate that follows the link. */
+  VP8_ADAPTIVE_SETTINGS: string;
 }
 
 /** The controller's API when this build of the library has it, else null. */
 function congestionApi(): CongestionApi | null {
   const api = library as unknown as Partial<CongestionApi>;
-  return typeof api.CongestionController === 'function' && typeof api.transportCcCaps === 'function' ? (api as CongestionApi) : null;
+  return typeof api.CongestionController === 'function' && typeof api.transportCcCaps === 'function' && typeof api.VP8_ADAPTIVE_SETTINGS === 'string' ? (api as CongestionApi) : null;
 }
 
 /**
@@ -63,17 +73,18 @@ export function adaptBitrate(api: CongestionApi | null, webrtcbin: WebRtcBin, en
 
 /** A WebRtcBin sending a moving 640x480 test picture at 30 fps in VP8, like Chromium's fake camera. */
 export function createNetworkSender(options: NetworkSenderOptions = {}): NetworkSender {
+  const adaptive = options.adaptive ?? true;
+  const api = adaptive ? congestionApi() : null;
   const settings: Required<NetworkSenderOptions> = {
-    startBitrate: options.startBitrate ?? 2_500_000,
+    startBitrate: options.startBitrate ?? (api === null ? FIXED_BITRATE : ADAPTIVE_START_BITRATE),
     minBitrate: options.minBitrate ?? 150_000,
     maxBitrate: options.maxBitrate ?? 2_500_000,
-    adaptive: options.adaptive ?? true,
+    adaptive,
   };
-  const api = settings.adaptive ? congestionApi() : null;
   const webrtcbin = new WebRtcBin();
   webrtcbin.addTrack(
     'videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=640,height=480,framerate=30/1 ' +
-      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate} ! tee name=encoded-split ` +
+      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate}${api === null ? '' : ` ${api.VP8_ADAPTIVE_SETTINGS}`} ! tee name=encoded-split ` +
       `! queue ! rtpvp8pay pt=96${api?.transportCcCaps() ?? ''} encoded-split. ! queue ! fakesink name=${ENCODED} sync=false async=false`,
   );
   const controller = adaptBitrate(api, webrtcbin, ENCODER, settings);

@@ -1,6 +1,6 @@
 // Figure 9 (issue 13): sending to a browser over a shaped link. A WebRtcBin on
-// the host side sends VP8 (640x480, 30 fps; sender.ts: fixed bitrate today, the
-// adaptive controller once it is wired into the hook there) through each
+// the host side sends VP8 (640x480, 30 fps; sender.ts: adaptive, with the
+// congestion controller and its pacer, when the library has them) through each
 // scenario to Chromium inside the link's namespace; the reference is a second
 // Chromium on the host side sending its fake camera to the same receiver.
 import type { Figure, FigureOptions, Row } from '../support/figure.js';
@@ -86,8 +86,9 @@ export async function networkSending(options: NetworkSendingOptions): Promise<Fi
   return {
     title: 'Sending to Chromium over shaped links: WebRtcBin vs Chromium',
     method:
-      'The shaped link of figure 8. A WebRtcBin on the host side sends VP8 (videotestsrc smpte moving, 640x480, 30 fps, vp8enc cbr starting at 2.5 Mbit/s; ' +
-      '"fixed" unless the library exports the congestion controller, which bench/network/sender.ts then attaches) to Chromium in the namespace; the reference is a host-side Chromium sending ' +
+      'The shaped link of figure 8. A WebRtcBin on the host side sends VP8 (videotestsrc smpte moving, 640x480, 30 fps, vp8enc cbr; ' +
+      '"adaptive" when the library exports the congestion controller, which bench/network/sender.ts then attaches with its pacer and VP8_ADAPTIVE_SETTINGS, starting at the controller\'s default 1 Mbit/s; ' +
+      '"fixed" at 2.5 Mbit/s otherwise) to Chromium in the namespace; the reference is a host-side Chromium sending ' +
       `its fake camera (640x480, 30 fps). Measured at the receiving Chromium (MediaStreamTrackProcessor stamps each decoded frame) from its first frame: fps, freezes (gaps over ${FREEZE_MS} ms), ` +
       `frozen time, kbit/s delivered (inbound-rtp bytesReceived); after the cap drop, ms until ${SMOOTH_MS / 1000} s of playback without a freeze began (– when never). ` +
       'Target kbit/s is the encoder\'s target when the measurement ended (vp8enc target-bitrate; Chromium\'s outbound-rtp targetBitrate). ' +

@@ -237,6 +237,12 @@ export interface Addon {
   hasElement(factory: string): boolean;
   /** Every element inside a bin, at any depth (native/bin_elements.cc). */
   binElements(bin: NativeObject): NativeObject[];
+  /** Gives each RTP session the webrtcbin makes from now on a pacer on its send path (native/pacer.cc). */
+  pace(webrtcbin: NativeObject): void;
+  /** The pacer's policy: bit/s, ms, bit/s of retransmissions, ms between two retransmissions of a packet, ms between two keyframe requests made for refused retransmissions. @throws TypeError when not paced. */
+  setPacing(webrtcbin: NativeObject, settings: { rate: number; maxQueueMs: number; retransmitRate: number; retransmitIntervalMs: number; keyframeIntervalMs: number }): void;
+  /** What the pacer sent, waited and let through; null when not paced. */
+  pacingCounts(webrtcbin: NativeObject): { packets: number; bytes: number; waitedMs: number; retransmissionsPassed: number; retransmissionsDropped: number; keyframesRequested: number } | null;
   /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */
   controlThreads(): number;
   /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */

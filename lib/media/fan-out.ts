@@ -21,7 +21,7 @@ import { parseSdp } from '../core/sdp.js';
 import { TRANSPORT_CC_ID, TRANSPORT_CC_URI } from '../core/receive-feedback.js';
 import type { BitrateChange } from './congestion/bandwidth-estimator.js';
 import { CongestionController } from './congestion/congestion-controller.js';
-import { EncoderBitrate } from './congestion/encoder-bitrate.js';
+import { EncoderBitrate, VP8_ADAPTIVE_SETTINGS } from './congestion/encoder-bitrate.js';
 import { LayerSelector } from './congestion/layer-selector.js';
 import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './congestion/options.js';
 import { transportCcCaps } from './congestion/transport-cc-caps.js';
@@ -433,6 +433,9 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     this.viewerMap.set(webrtcbin, viewer);
     const wired = Promise.all(made).then(() => {
       if (viewer.removal !== null || this.isClosed) return false;
+      // The element exists now and has not negotiated yet: its RTP session will be paced.
+      viewer.control?.attachPacer(element);
+      this.paceLayer(viewer);
       for (const { track, mlineIndex, answerCaps } of wiring) {
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         track.guard = branches.isolateFlow(branches.pad(track.branch, 'sink')!, (flow) => this.onBranchFailure(viewer, track.feed.kind, flow));
@@ -591,7 +594,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
    */
   private controlViewer(viewer: Viewer, control: FanOutControl): void {
     // Layers probe by switching up, so the estimate may run ahead of what the viewer gets now.
-    const controller = new CongestionController(viewer.webrtcbin, control.limits, viewer.selector === null);
+    // Paced once its element exists (addViewer): making the pacer now would wait for the element.
+    const controller = new CongestionController(viewer.webrtcbin, { ...control.limits, pacing: false }, viewer.selector === null);
     viewer.control = controller;
     controller.on('bitratechange', (change) => {
       if (change.reason !== 'increase') viewer.congestedAt = performance.now();
@@ -638,6 +642,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
         this.branches.link(pad, track.branch);
         track.teePad = pad;
         track.layer = layer;
+        this.paceLayer(viewer);
         this.branches.forceKeyUnit(pad);
       } catch (error) {
         this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
@@ -646,6 +651,13 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       }
       this.dispatch('layerchange', viewer.webrtcbin, layer);
     });
+  }
+
+  /** With layers: the viewer's pacer goes at least by its layer's bitrate (the encode does not follow its estimate). */
+  private paceLayer(viewer: Viewer): void {
+    const track = viewer.tracks.find((t) => t.feed.kind === 'video');
+    const bitrate = track?.feed.layers[track.layer]?.bitrate;
+    if (viewer.control !== null && viewer.selector !== null && typeof bitrate === 'number') viewer.control.pacingFloor = bitrate;
   }
 
   /** A viewer's branch stopped taking media (its caps refused, an error inside its webrtcbin): it is removed. */
@@ -782,7 +794,8 @@ function videoCore(video: RawVideoInput | H264VideoInput, control: FanOutControl
     if (!Number.isInteger(bitrate) || bitrate <= 0) throw new TypeError('bitrate must be a positive integer (kbit/s)');
     const name = `name=video-encoder-${layer}`;
     if (codec === 'H264') return h264EncoderFragment({ ...video, bitrate }).replace(/^(\S+)/, `$1 ${name}`);
-    return `vp8enc ${name} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${bitrate * 1000} keyframe-max-dist=${keyframeInterval} error-resilient=partitions`;
+    const adaptive = control === null ? '' : ` ${VP8_ADAPTIVE_SETTINGS}`;
+    return `vp8enc ${name} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${bitrate * 1000} keyframe-max-dist=${keyframeInterval} error-resilient=partitions${adaptive}`;
   };
   // A leaky queue before each encoder: a live source never waits for a slow encoder.
   const head = 'videoconvert name=video-in ! queue max-size-buffers=2 leaky=downstream';

@@ -1,12 +1,14 @@
 // The per-viewer congestion controller: reads one WebRtcBin's feedback
 // statistics, estimates what its link carries, and sets its encoder's bitrate.
 import type { Element } from '../../core/element.js';
+import type { NativeObject } from '../../core/native.js';
 import { InvalidStateError } from '../../core/errors.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../../core/safe-emitter.js';
 import type { WebRtcBin } from '../../core/webrtcbin.js';
 import { BandwidthEstimator, type BitrateChange } from './bandwidth-estimator.js';
 import { EncoderBitrate } from './encoder-bitrate.js';
 import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './options.js';
+import { Pacer, type PacerCounts } from './pacer.js';
 import { TransportFeedbackReader, type FeedbackSample } from './transport-feedback.js';
 
 /** Options of a CongestionController. */
@@ -18,6 +20,12 @@ export interface CongestionControllerOptions extends CongestionControlOptions {
    * only estimates (events and getStats).
    */
   encoder?: Element;
+  /**
+   * Whether to pace the WebRtcBin's RTP at 2.5 × the target and limit its
+   * retransmissions (see Pacer; default true). Pacing starts with the RTP
+   * session, so make the controller before the first negotiation.
+   */
+  pacing?: boolean;
 }
 
 /** Events of a CongestionController. */
@@ -58,6 +66,9 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   private readonly estimator: BandwidthEstimator;
   private readonly reader = new TransportFeedbackReader();
   private readonly encoderBitrate: EncoderBitrate | null;
+  private pacer: Pacer | null = null;
+  private pacedAtLeast = 0;
+  private roundTripMs: number | null = null;
   private readonly timer: NodeJS.Timeout;
   private polling = false;
   private isClosed = false;
@@ -83,6 +94,7 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     this.estimator = new BandwidthEstimator(this.limits, boundByReceiveRate && this.encoderBitrate !== null);
     this.target = this.limits.startBitrate;
     this.encoderBitrate?.set(this.target);
+    if (options.pacing !== false) this.attachPacer(webrtcbin.element.native);
     webrtcbin.reportOutgoingBitrate({ bitrate: this.target, reason: 'increase' });
     this.timer = setInterval(() => this.poll(), this.limits.pollInterval);
     this.timer.unref(); // a controller alone does not keep the process running
@@ -92,6 +104,30 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   /** The current target bitrate, bit/s. */
   get bitrate(): number {
     return this.target;
+  }
+
+  /** What the pacer did so far; null without pacing. */
+  get pacing(): PacerCounts | null {
+    return this.pacer?.counts() ?? null;
+  }
+
+  /**
+   * @internal Paces this webrtcbin element (a fan-out does it once the viewer's
+   * element exists, before it negotiates). Once.
+   */
+  attachPacer(element: NativeObject): void {
+    if (this.pacer !== null || this.isClosed) return;
+    this.pacer = new Pacer(element, Math.max(this.target, this.pacedAtLeast));
+  }
+
+  /**
+   * @internal The pacer goes by at least this bitrate (bit/s), whatever the
+   * estimate: a fan-out viewer's layer is encoded at its own rate, and pacing
+   * it slower would queue it until the estimate fell further.
+   */
+  set pacingFloor(bitrate: number) {
+    this.pacedAtLeast = bitrate;
+    this.updatePacer();
   }
 
   /** Whether close() has run. */
@@ -119,6 +155,10 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
         const sample = this.reader.read(report, performance.now());
         const change = this.estimator.update(sample);
         if (change !== null) this.apply(change);
+        if (sample.roundTripMs !== null && sample.roundTripMs !== this.roundTripMs) {
+          this.roundTripMs = sample.roundTripMs;
+          this.updatePacer();
+        }
         this.dispatch('sample', sample, this.estimator.bitrate);
       },
       () => {
@@ -130,7 +170,13 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   private apply(change: BitrateChange): void {
     this.target = change.bitrate;
     this.encoderBitrate?.set(change.bitrate);
+    this.updatePacer();
     this.webrtcbin.reportOutgoingBitrate(change);
     this.dispatch('bitratechange', change);
+  }
+
+  private updatePacer(): void {
+    if (this.pacer === null || this.webrtcbin.closed) return;
+    this.pacer.update(Math.max(this.target, this.pacedAtLeast), this.roundTripMs);
   }
 }
