@@ -17,7 +17,8 @@
         "native/gop_cache.cc",
         "native/warm_up.cc",
         "native/bin_elements.cc",
-        "native/keyframe_requests.cc"
+        "native/keyframe_requests.cc",
+        "native/ice_socket_buffers.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

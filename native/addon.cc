@@ -14,6 +14,7 @@
 #include "data_channel.h"
 #include "gop_cache.h"
 #include "gst_error.h"
+#include "ice_socket_buffers.h"
 #include "object.h"
 #include "pipeline.h"
 #include "warm_up.h"
@@ -85,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
   InitKeyframeRequests(env, exports);
+  InitIceSocketBuffers(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

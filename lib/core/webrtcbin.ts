@@ -6,6 +6,7 @@ import { checkDataChannelId } from './data-channel-guard.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
+import { configureIceAgent, iceAgentSettings, iceCheckIntervalFor, sizeIceSockets } from './ice-agent.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
 import { native, type NativeObject, type NativeWebRtcBin, type ReceiverPlan } from './native.js';
@@ -50,15 +51,14 @@ export interface WebRtcBinOptions {
   name?: string;
   /**
    * Milliseconds between two ICE connectivity checks (libnice's
-   * `stun-pacing-timer`, RFC 8445's Ta). Default 5: a loopback or LAN connection
-   * forms in a few round trips. libnice's own default, 20, quadruples the time to
-   * connect.
+   * `stun-pacing-timer`, RFC 8445's Ta), 1 to 1000. Default 2 without a TURN
+   * server (checks go straight to the peer's addresses: a loopback or LAN pair
+   * connects in a few milliseconds), 5 with one (every check is a request the
+   * server relays; RFC 8445 asks for no more than one every 5 ms). libnice's own
+   * default, 20, makes a loopback connection several times slower.
    */
   iceCheckInterval?: number;
 }
-
-/** See WebRtcBinOptions.iceCheckInterval. */
-const DEFAULT_ICE_CHECK_INTERVAL_MS = 5;
 
 export interface WebRtcBinEvents extends ListenerErrorEvent {
   /** Negotiation is needed: create an offer, set it locally and send it (`on-negotiation-needed`). */
@@ -142,7 +142,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private elementName = '';
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
-  private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
+  private iceCheckInterval = iceCheckIntervalFor(undefined, false);
   /** TURN servers beyond the first (webrtcbin's `turn-server` holds one), to give a replacement element too. */
   private turnServers: string[] = [];
   /** Transceivers made by addTransceiver(), which a replacement element must have too. */
@@ -216,7 +216,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.ownsPipeline = attached === undefined;
     try {
       this.turnServers = settings?.iceServers.turn ?? [];
-      this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
+      this.iceCheckInterval = iceCheckIntervalFor(settings?.iceCheckInterval, (settings?.iceServers.turn.length ?? 0) > 0);
       if (existing !== undefined) {
         if (settings !== undefined) configure(existing.element, settings);
         this.bind(existing.element);
@@ -242,6 +242,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
   private bind(element: NativeObject): void {
     configureIceAgent(element, this.iceCheckInterval);
+    sizeIceSockets(element);
     // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
     native.dataChannelUniqueAssociation(element);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
@@ -272,7 +273,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.states = { 'connection-state': 'new', 'ice-connection-state': 'new', 'ice-gathering-state': 'new' };
     const handle = pipelineHandle(this.pipeline);
     created.catch((error: unknown) => handle.reportError(error));
-    this.holdOperationsUntil(created.then(() => !this.isClosed && this.addTurnServers(bound)));
+    this.holdOperationsUntil(created.then(() => !this.isClosed && (sizeIceSockets(element), this.addTurnServers(bound))));
   }
 
   private attachNative(bound: NativeWebRtcBin, element: NativeObject, name: string): void {
@@ -984,22 +985,6 @@ function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOpt
   if (settings.iceServers.stun !== undefined) webrtcbin.set('stun-server', settings.iceServers.stun);
 }
 
-/**
- * Settings of the libnice agent behind webrtcbin. UPnP off: libnice asks the
- * LAN's router for port mappings by default (SSDP multicast, an HTTP server,
- * extra threads), and a library must not talk to the network on its own; host,
- * STUN and TURN candidates are what WebRTC uses. And the pacing of connectivity
- * checks (see WebRtcBinOptions.iceCheckInterval).
- */
-function configureIceAgent(webrtcbin: NativeObject, checkIntervalMs: number): void {
-  const iceAgent = webrtcbin.get('ice-agent') as NativeObject | null;
-  const niceAgent = iceAgent?.propertyNames().includes('agent') ? (iceAgent.get('agent') as NativeObject | null) : null;
-  if (niceAgent === null || niceAgent === undefined) return;
-  const properties = niceAgent.propertyNames();
-  if (properties.includes('upnp')) niceAgent.set('upnp', false);
-  if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', checkIntervalMs);
-}
-
 /** The pipeline of a standalone WebRtcBin (its webrtcbin is made on the pipeline's native thread). */
 function createStandalone(): Pipeline {
   for (const factory of ['webrtcbin', 'nicesrc', 'dtlssrtpenc']) {
@@ -1024,8 +1009,7 @@ function elementSettings(settings: ReturnType<typeof checkOptions>): [string, st
   ];
   if (settings.latency !== undefined) list.push(['latency', String(settings.latency)]);
   if (settings.iceServers.stun !== undefined) list.push(['stun-server', settings.iceServers.stun]);
-  list.push(['ice-agent.agent.upnp', 'false']);
-  list.push(['ice-agent.agent.stun-pacing-timer', String(settings.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS)]);
+  list.push(...iceAgentSettings(iceCheckIntervalFor(settings.iceCheckInterval, settings.iceServers.turn.length > 0)));
   return list;
 }
 
