@@ -18,7 +18,8 @@
         "native/warm_up.cc",
         "native/bin_elements.cc",
         "native/keyframe_requests.cc",
-        "native/ice_socket_buffers.cc"
+        "native/ice_socket_buffers.cc",
+        "native/dtls_certificate.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

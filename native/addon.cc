@@ -12,6 +12,7 @@
 #include "bin_elements.h"
 #include "keyframe_requests.h"
 #include "data_channel.h"
+#include "dtls_certificate.h"
 #include "gop_cache.h"
 #include "gst_error.h"
 #include "ice_socket_buffers.h"
@@ -87,6 +88,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBinElements(env, exports);
   InitKeyframeRequests(env, exports);
   InitIceSocketBuffers(env, exports);
+  InitDtlsCertificate(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

@@ -4,6 +4,7 @@ import { branchesOf } from './branch.js';
 import { transceiverCaps } from './codecs.js';
 import { checkDataChannelId } from './data-channel-guard.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
+import { correctFingerprints, presentDtlsCertificate } from './dtls-certificate.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { configureIceAgent, iceAgentSettings, iceCheckIntervalFor, sizeIceSockets } from './ice-agent.js';
@@ -243,6 +244,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private bind(element: NativeObject): void {
     configureIceAgent(element, this.iceCheckInterval);
     sizeIceSockets(element);
+    presentDtlsCertificate(element);
     // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
     native.dataChannelUniqueAssociation(element);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
@@ -273,7 +275,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.states = { 'connection-state': 'new', 'ice-connection-state': 'new', 'ice-gathering-state': 'new' };
     const handle = pipelineHandle(this.pipeline);
     created.catch((error: unknown) => handle.reportError(error));
-    this.holdOperationsUntil(created.then(() => !this.isClosed && (sizeIceSockets(element), this.addTurnServers(bound))));
+    this.holdOperationsUntil(created.then(() => !this.isClosed && (sizeIceSockets(element), presentDtlsCertificate(element), this.addTurnServers(bound))));
   }
 
   private attachNative(bound: NativeWebRtcBin, element: NativeObject, name: string): void {
@@ -1040,7 +1042,7 @@ function receiversFor(sdp: string): ReceiverPlan[] {
 function descriptionFrom(reply: Record<string, unknown> | null, field: 'offer' | 'answer'): SessionDescription {
   const description = reply?.[field] as SessionDescription | undefined;
   if (description === undefined || typeof description.sdp !== 'string') throw new GstError(`webrtcbin gave no ${field}`);
-  return { type: description.type, sdp: description.sdp };
+  return { type: description.type, sdp: correctFingerprints(description.sdp) };
 }
 
 const BUNDLE_POLICIES = new Set(['balanced', 'max-compat', 'max-bundle', 'none']);
