@@ -8,7 +8,7 @@ import { native, type NativeObject } from './native.js';
  * loopback or LAN pair connects in a few milliseconds. See
  * WebRtcBinOptions.iceCheckInterval.
  */
-export const DIRECT_ICE_CHECK_INTERVAL_MS = 2;
+export const DIRECT_ICE_CHECK_INTERVAL_MS = 1;
 
 /**
  * Milliseconds between two connectivity checks with a TURN server: every check
