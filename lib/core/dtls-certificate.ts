@@ -12,7 +12,7 @@
 // private key too: the hash is wrong. correctFingerprints() puts the
 // certificate's own fingerprint in its place in the descriptions webrtcbin
 // creates (webrtcbin itself never checks a fingerprint; browsers do).
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 import { native, type NativeObject } from './native.js';
 
@@ -41,7 +41,23 @@ export function presentDtlsCertificate(webrtcbin: NativeObject): void {
 export function dtlsCertificatePem(now = Date.now()): string {
   const latest = made[made.length - 1];
   if (latest !== undefined && now - latest.madeAt <= RENEW_AFTER_MS) return latest.pem;
-  const { pem, der } = makeCertificate(now);
+  return keep(makeCertificate(now, generateKeyPairSync('ec', { namedCurve: 'prime256v1' })), now);
+}
+
+/** Makes the certificate ahead of the first connection, its key on libuv's thread pool (warmUp() calls it). */
+export function prepareDtlsCertificate(): Promise<void> {
+  if (made.length > 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    generateKeyPair('ec', { namedCurve: 'prime256v1' }, (error, publicKey, privateKey) => {
+      if (error !== null) return reject(error);
+      const now = Date.now();
+      if (made.length === 0) keep(makeCertificate(now, { publicKey, privateKey }), now);
+      resolve();
+    });
+  });
+}
+
+function keep({ pem, der }: { pem: string; der: Buffer }, now: number): string {
   made.push({ pem, madeAt: now, fingerprint: fingerprintOf(der), webrtcbinFingerprint: fingerprintOf(base64Lines(pem)) });
   return pem;
 }
@@ -89,8 +105,7 @@ function base64Lines(pem: string): Buffer {
   return Buffer.from(bytes);
 }
 
-function makeCertificate(now: number): { pem: string; der: Buffer } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+function makeCertificate(now: number, { publicKey, privateKey }: { publicKey: KeyObject; privateKey: KeyObject }): { pem: string; der: Buffer } {
   const ecdsaWithSha256 = sequence(objectId([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]));
   const name = sequence(set(sequence(objectId([0x55, 0x04, 0x03]), tlv(0x0c, Buffer.from('gst-webrtc-node')))));
   const serial = randomBytes(8);
