@@ -1,5 +1,6 @@
 // Settings of the libnice agent and sockets behind a webrtcbin: the pacing of
-// connectivity checks, UPnP off, and the kernel buffers of its UDP sockets.
+// connectivity checks, TCP candidates, UPnP off, and the kernel buffers of its
+// UDP sockets.
 import { native, type NativeObject } from './native.js';
 
 /**
@@ -26,9 +27,26 @@ export const RELAYED_ICE_CHECK_INTERVAL_MS = 5;
  */
 export const ICE_SOCKET_BUFFER_BYTES = 2 * 1024 * 1024;
 
-/** The check interval for a webrtcbin: what was asked for, else the default for its servers. */
-export function iceCheckIntervalFor(asked: number | undefined, hasTurnServer: boolean): number {
-  return asked ?? (hasTurnServer ? RELAYED_ICE_CHECK_INTERVAL_MS : DIRECT_ICE_CHECK_INTERVAL_MS);
+/** What a webrtcbin's ICE agent is set to. */
+export interface IceAgentConfig {
+  /** Milliseconds between connectivity checks. */
+  checkIntervalMs: number;
+  /** Whether TCP host candidates are gathered and the peer's TCP candidates used (ICE-TCP). */
+  tcp: boolean;
+}
+
+/**
+ * The agent's settings from a WebRtcBin's options: what was asked for, else a
+ * check interval for its servers, and no ICE-TCP. Each candidate is an event to
+ * JS and an operation on the far side, queued before its answer: with TCP
+ * candidates (three per address) a loopback connection took 45 to 50 ms instead
+ * of 29 to 30 (docs/benchmarks.md, figure 2). TURN over TCP or TLS needs no ICE-TCP.
+ */
+export function iceAgentConfig(options: { iceCheckInterval?: number; iceTcp?: boolean }, hasTurnServer: boolean): IceAgentConfig {
+  return {
+    checkIntervalMs: options.iceCheckInterval ?? (hasTurnServer ? RELAYED_ICE_CHECK_INTERVAL_MS : DIRECT_ICE_CHECK_INTERVAL_MS),
+    tcp: options.iceTcp ?? false,
+  };
 }
 
 /**
@@ -38,21 +56,23 @@ export function iceCheckIntervalFor(asked: number | undefined, hasTurnServer: bo
  * server, extra threads), and a library must not talk to the network on its
  * own; host, STUN and TURN candidates are what WebRTC uses.
  */
-export function iceAgentSettings(checkIntervalMs: number): [string, string][] {
+export function iceAgentSettings(config: IceAgentConfig): [string, string][] {
   return [
+    ['ice-agent.ice-tcp', String(config.tcp)],
     ['ice-agent.agent.upnp', 'false'],
-    ['ice-agent.agent.stun-pacing-timer', String(checkIntervalMs)],
+    ['ice-agent.agent.stun-pacing-timer', String(config.checkIntervalMs)],
   ];
 }
 
 /** The same settings on an existing webrtcbin's agent. */
-export function configureIceAgent(webrtcbin: NativeObject, checkIntervalMs: number): void {
+export function configureIceAgent(webrtcbin: NativeObject, config: IceAgentConfig): void {
   const iceAgent = webrtcbin.get('ice-agent') as NativeObject | null;
+  if (iceAgent?.propertyNames().includes('ice-tcp')) iceAgent.set('ice-tcp', config.tcp);
   const niceAgent = iceAgent?.propertyNames().includes('agent') ? (iceAgent.get('agent') as NativeObject | null) : null;
   if (niceAgent === null || niceAgent === undefined) return;
   const properties = niceAgent.propertyNames();
   if (properties.includes('upnp')) niceAgent.set('upnp', false);
-  if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', checkIntervalMs);
+  if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', config.checkIntervalMs);
 }
 
 /** Larger kernel buffers for the webrtcbin's ICE sockets, applied natively as they are made (native/ice_socket_buffers.cc). */
