@@ -7,11 +7,17 @@
 // transport is made and before webrtcbin reads the certificate for the SDP
 // fingerprint; setting `pem` there is what GstWebRTCDTLSTransport's own
 // `certificate` property does. dtlssrtpdec keeps one DTLS context per distinct
-// PEM string, shared by every element given the same one.
+// PEM string, shared by every element given the same one, and frees it when
+// the last of them goes: one element of our own holds each PEM's context for
+// the process's lifetime, so connections made one after another do not make it
+// anew, nor look it up while the previous connection's teardown frees it.
 #include <gst/gst.h>
 #include <napi.h>
 
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "dtls_certificate.h"
 #include "object.h"
@@ -26,6 +32,19 @@ void OnDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpointer pem) {
 
 void FreePem(gpointer pem, GClosure*) { g_free(pem); }
 
+// Keeps the DTLS context of `pem` alive (see above); once per distinct PEM.
+void HoldContext(const std::string& pem) {
+  static std::mutex mutex;
+  static std::set<std::string> held;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (held.count(pem) > 0) return;
+  GstElement* holder = gst_element_factory_make("dtlsdec", nullptr);
+  if (holder == nullptr) return;
+  gst_object_ref_sink(holder);
+  g_object_set(holder, "pem", pem.c_str(), nullptr);
+  held.insert(pem);  // `holder` is never released
+}
+
 // JS thread: connects the handler once per webrtcbin (later calls change nothing); takes no webrtcbin lock.
 void DtlsCertificate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -35,7 +54,9 @@ void DtlsCertificate(const Napi::CallbackInfo& info) {
   static GQuark given = g_quark_from_static_string("gst-webrtc-node-dtls-certificate");
   if (g_object_get_qdata(webrtcbin.get(), given) != nullptr) return;
   g_object_set_qdata(webrtcbin.get(), given, GINT_TO_POINTER(1));
-  gchar* pem = g_strdup(info[1].As<Napi::String>().Utf8Value().c_str());
+  const std::string text = info[1].As<Napi::String>().Utf8Value();
+  HoldContext(text);
+  gchar* pem = g_strdup(text.c_str());
   g_signal_connect_data(webrtcbin.get(), "deep-element-added", G_CALLBACK(OnDeepElementAdded), pem, FreePem, static_cast<GConnectFlags>(0));
 }
 

@@ -6,14 +6,34 @@ import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
-import { type Element, PeerConnector, type WebRtcBin } from '../lib/index.js';
+import { type Element, PeerConnector, WebRtcBin, type WebRtcBinOptions } from '../lib/index.js';
 import { ICE_SOCKET_BUFFER_BYTES } from '../lib/core/ice-agent.js';
 import { useWebRtcBinPairs } from './support/webrtcbins.js';
 import { until } from './support/wait.js';
 
 const makePair = useWebRtcBinPairs();
+const opened: WebRtcBin[] = [];
+afterEach(() => {
+  for (const webrtcbin of opened.splice(0)) webrtcbin.close();
+});
+
+/** The transports (udp, tcp) of the candidates a connected pair's offerer gathered. */
+async function gatheredTransports(options: WebRtcBinOptions): Promise<Set<string>> {
+  const [a, b] = [new WebRtcBin(options), new WebRtcBin(options)];
+  opened.push(a, b);
+  const transports = new Set<string>();
+  a.on('icecandidate', (candidate) => {
+    const transport = candidate?.candidate.split(' ')[2];
+    if (transport !== undefined) transports.add(transport.toLowerCase());
+  });
+  a.createDataChannel('candidates');
+  await PeerConnector.pair(a, b);
+  await until(() => a.connectionState === 'connected' && b.connectionState === 'connected', 'both peers are connected');
+  await until(() => a.iceGatheringState === 'complete', 'gathering is complete');
+  return transports;
+}
 
 async function connectedPair(): Promise<[WebRtcBin, WebRtcBin]> {
   const [a, b] = makePair();
@@ -53,6 +73,11 @@ describe('connection transports', () => {
     expect(fromA.fingerprint256).toBe(fingerprintIn(a.localDescription!.sdp));
     expect(fromB.fingerprint256).toBe(fingerprintIn(b.localDescription!.sdp));
     expect(fingerprintIn(b.remoteDescription!.sdp)).toBe(fromA.fingerprint256);
+  });
+
+  it('gathers UDP candidates only by default, and TCP ones too with iceTcp: true', async () => {
+    expect([...(await gatheredTransports({}))]).toEqual(['udp']);
+    expect([...(await gatheredTransports({ iceTcp: true }))].sort()).toEqual(['tcp', 'udp']);
   });
 
   it('ICE sockets get the larger kernel buffers, as far as net.core.rmem_max allows', async () => {
