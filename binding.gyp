@@ -17,7 +17,9 @@
         "native/warm_up.cc",
         "native/bin_elements.cc",
         "native/keyframe_requests.cc",
-        "native/pacer.cc"
+        "native/pacer.cc",
+        "native/ice_socket_buffers.cc",
+        "native/dtls_certificate.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

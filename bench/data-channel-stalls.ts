@@ -1,12 +1,14 @@
 // Where a WebRtcBin data channel stalls: 10 transfers per stack (WebRtcBin and
 // node-datachannel, alternating, a fresh pair each), each with its longest gap
-// between two arriving messages and the UDP datagrams the kernel dropped for a
-// full socket receive buffer meanwhile (/proc/net/snmp, Udp RcvbufErrors: the
-// whole network namespace, so other work on the machine can add to it).
+// between two arriving messages, the UDP datagrams the kernel dropped on this
+// process's own sockets meanwhile (the `drops` column of /proc/self/net/udp and
+// udp6), and its system-wide counts of datagrams dropped for a full socket
+// buffer (/proc/net/snmp and /proc/net/snmp6, IPv4 and IPv6: the whole network
+// namespace, so other work on the machine adds to them).
 // See docs/benchmarks-data-channel.md.
 //
 //   npx vite-node bench/data-channel-stalls.ts [--runs=10] [--mib=16]
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -16,12 +18,42 @@ import type { Stack } from './side-by-side/stack.js';
 import { HIGH_WATER, LOW_WATER, MESSAGE_BYTES, STALL_MS } from './side-by-side/tasks.js';
 import { median, round } from './support/stats.js';
 
-/** The kernel's counts of UDP datagrams dropped because a socket's receive or send buffer was full. */
+/** The kernel's counts of UDP datagrams (IPv4 and IPv6) dropped because a socket's receive or send buffer was full. */
 function udpBufferErrors(): { receive: number; send: number } {
   const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Udp:'));
   const names = lines[0].split(/\s+/);
   const values = lines[1].split(/\s+/);
-  return { receive: Number(values[names.indexOf('RcvbufErrors')]), send: Number(values[names.indexOf('SndbufErrors')]) };
+  const v6 = new Map(
+    readFileSync('/proc/net/snmp6', 'utf8')
+      .split('\n')
+      .map((line) => line.split(/\s+/))
+      .map(([name, value]) => [name, Number(value)] as const),
+  );
+  return {
+    receive: Number(values[names.indexOf('RcvbufErrors')]) + (v6.get('Udp6RcvbufErrors') ?? 0),
+    send: Number(values[names.indexOf('SndbufErrors')]) + (v6.get('Udp6SndbufErrors') ?? 0),
+  };
+}
+
+/** Datagrams the kernel dropped on the UDP sockets this process has open now (their `drops` column). */
+function ownSocketDrops(): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (socket !== null) inodes.add(socket[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let drops = 0;
+  for (const table of ['/proc/self/net/udp', '/proc/self/net/udp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      if (columns.length > 12 && inodes.has(columns[9])) drops += Number(columns[columns.length - 1]);
+    }
+  }
+  return drops;
 }
 
 interface Transfer {
@@ -30,9 +62,11 @@ interface Transfer {
   longestGapMs: number;
   /** Gaps of STALL_MS or more. */
   stalls: number;
-  /** Datagrams dropped for a full receive buffer during the transfer. */
+  /** Datagrams the kernel dropped on this process's own sockets during the transfer. */
+  ownDrops: number;
+  /** Datagrams dropped for a full receive buffer during the transfer, machine-wide. */
   udpDrops: number;
-  /** Sends refused for a full send buffer during the transfer (libnice drops those datagrams). */
+  /** Sends refused for a full send buffer during the transfer, machine-wide (libnice drops those datagrams). */
   udpSendDrops: number;
 }
 
@@ -62,6 +96,7 @@ async function transfer(stack: Stack, total: number): Promise<Transfer> {
       });
     });
     const dropsBefore = udpBufferErrors();
+    const ownBefore = ownSocketDrops();
     const started = performance.now();
     last = started;
     for (let sent = 0; sent < total; sent += MESSAGE_BYTES) {
@@ -71,7 +106,9 @@ async function transfer(stack: Stack, total: number): Promise<Transfer> {
     await arrived;
     const seconds = (performance.now() - started) / 1000;
     const dropsAfter = udpBufferErrors();
+    const ownDrops = ownSocketDrops() - ownBefore;
     return {
+      ownDrops,
       stack: stack.id,
       mbPerSecond: total / 1e6 / seconds,
       longestGapMs,
@@ -101,7 +138,7 @@ async function main(): Promise<void> {
     const mine = transfers.filter((t) => t.stack === id);
     console.log(
       `${id}: median ${round(median(mine.map((t) => t.mbPerSecond)))} MB/s, transfers with a stall ≥ ${STALL_MS} ms: ` +
-        `${mine.filter((t) => t.stalls > 0).length} of ${mine.length}, UDP receive-buffer drops: ${mine.map((t) => t.udpDrops).join(' ')}; send-buffer drops: ${mine.map((t) => t.udpSendDrops).join(' ')}`,
+        `${mine.filter((t) => t.stalls > 0).length} of ${mine.length}, datagrams dropped on its own sockets: ${mine.map((t) => t.ownDrops).join(' ')}; machine-wide receive-buffer drops: ${mine.map((t) => t.udpDrops).join(' ')}; send-buffer drops: ${mine.map((t) => t.udpSendDrops).join(' ')}`,
     );
   }
   const ratio = median(transfers.filter((t) => t.stack === 'gst-webrtc-node').map((t) => t.mbPerSecond)) / median(transfers.filter((t) => t.stack === 'node-datachannel').map((t) => t.mbPerSecond));

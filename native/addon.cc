@@ -12,8 +12,10 @@
 #include "bin_elements.h"
 #include "pacer.h"
 #include "data_channel.h"
+#include "dtls_certificate.h"
 #include "gop_cache.h"
 #include "gst_error.h"
+#include "ice_socket_buffers.h"
 #include "object.h"
 #include "pipeline.h"
 #include "warm_up.h"
@@ -85,6 +87,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
   InitPacer(env, exports);
+  InitIceSocketBuffers(env, exports);
+  InitDtlsCertificate(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("hasElement", Napi::Function::New<HasElement>(env, "hasElement"));

@@ -4,9 +4,11 @@ import { branchesOf } from './branch.js';
 import { transceiverCaps } from './codecs.js';
 import { checkDataChannelId } from './data-channel-guard.js';
 import { DataChannel, type DataChannelInit } from './data-channel.js';
+import { correctFingerprints, presentDtlsCertificate } from './dtls-certificate.js';
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { applyFec, checkFec, type FecOptions, type FecSetting, hasFecChoice } from './fec.js';
+import { configureIceAgent, iceAgentConfig, iceAgentSettings, sizeIceSockets } from './ice-agent.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { DEFAULT_RECEIVE_LATENCY_MS } from './jitterbuffer.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
@@ -57,11 +59,22 @@ export interface WebRtcBinOptions {
   name?: string;
   /**
    * Milliseconds between two ICE connectivity checks (libnice's
-   * `stun-pacing-timer`, RFC 8445's Ta). Default 5: a loopback or LAN connection
-   * forms in a few round trips. libnice's own default, 20, quadruples the time to
-   * connect.
+   * `stun-pacing-timer`, RFC 8445's Ta), 1 to 1000. Default 2 without a TURN
+   * server (checks go straight to the peer's addresses, a few dozen at most: a
+   * loopback or LAN pair connects in a few milliseconds), 5 with one (every
+   * check is a request the server relays; RFC 8445 asks for no more than one
+   * every 5 ms). libnice's own default, 20, makes a loopback connection several
+   * times slower.
    */
   iceCheckInterval?: number;
+  /**
+   * Gather TCP host candidates and use the peer's (ICE-TCP, RFC 6544). Default
+   * false: UDP host candidates only, which every browser and WebRTC stack
+   * reaches, and a third of the candidates to exchange, so a connection forms
+   * sooner. Turn it on for a server that clients behind UDP-blocking firewalls
+   * reach directly over TCP (TURN over TCP or TLS needs no ICE-TCP).
+   */
+  iceTcp?: boolean;
   /**
    * Forward error correction (ULPFEC in RED) for every video transceiver that
    * is not given a `fec` of its own: those of addTransceiver() and addTrack(),
@@ -86,9 +99,6 @@ export interface TrackInit {
   /** Forward error correction (ULPFEC in RED) for a video track, or null for none. Default: WebRtcBinOptions.fec. */
   fec?: FecOptions | null;
 }
-
-/** See WebRtcBinOptions.iceCheckInterval. */
-const DEFAULT_ICE_CHECK_INTERVAL_MS = 5;
 
 export interface WebRtcBinEvents extends ListenerErrorEvent {
   /** Negotiation is needed: create an offer, set it locally and send it (`on-negotiation-needed`). */
@@ -172,7 +182,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private elementName = '';
   private native!: NativeWebRtcBin;
   private subscription!: Disposable;
-  private iceCheckInterval = DEFAULT_ICE_CHECK_INTERVAL_MS;
+  private iceAgent = iceAgentConfig({}, false);
   /** WebRtcBinOptions.fec: undefined when not given; unless on, nothing is looked at before an offer or answer. */
   private defaultFec: FecSetting | undefined;
   /** The jitterbuffers' latency as configured (webrtcbin's default when not), where a receiving track's latency policy starts. */
@@ -250,7 +260,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.ownsPipeline = attached === undefined;
     try {
       this.turnServers = settings?.iceServers.turn ?? [];
-      this.iceCheckInterval = settings?.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS;
+      this.iceAgent = iceAgentConfig(settings ?? {}, (settings?.iceServers.turn.length ?? 0) > 0);
       this.defaultFec = settings?.fec;
       this.receiveLatency = settings?.latency ?? DEFAULT_RECEIVE_LATENCY_MS;
       if (existing !== undefined) {
@@ -277,7 +287,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
   private bind(element: NativeObject): void {
-    configureIceAgent(element, this.iceCheckInterval);
+    configureIceAgent(element, this.iceAgent);
+    sizeIceSockets(element);
+    presentDtlsCertificate(element);
     // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
     native.dataChannelUniqueAssociation(element);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
@@ -308,7 +320,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.states = { 'connection-state': 'new', 'ice-connection-state': 'new', 'ice-gathering-state': 'new' };
     const handle = pipelineHandle(this.pipeline);
     created.catch((error: unknown) => handle.reportError(error));
-    this.holdOperationsUntil(created.then(() => !this.isClosed && this.addTurnServers(bound)));
+    this.holdOperationsUntil(created.then(() => !this.isClosed && (sizeIceSockets(element), presentDtlsCertificate(element), this.addTurnServers(bound))));
   }
 
   private attachNative(bound: NativeWebRtcBin, element: NativeObject, name: string): void {
@@ -1077,22 +1089,6 @@ function configure(webrtcbin: NativeObject, settings: ReturnType<typeof checkOpt
   if (settings.iceServers.stun !== undefined) webrtcbin.set('stun-server', settings.iceServers.stun);
 }
 
-/**
- * Settings of the libnice agent behind webrtcbin. UPnP off: libnice asks the
- * LAN's router for port mappings by default (SSDP multicast, an HTTP server,
- * extra threads), and a library must not talk to the network on its own; host,
- * STUN and TURN candidates are what WebRTC uses. And the pacing of connectivity
- * checks (see WebRtcBinOptions.iceCheckInterval).
- */
-function configureIceAgent(webrtcbin: NativeObject, checkIntervalMs: number): void {
-  const iceAgent = webrtcbin.get('ice-agent') as NativeObject | null;
-  const niceAgent = iceAgent?.propertyNames().includes('agent') ? (iceAgent.get('agent') as NativeObject | null) : null;
-  if (niceAgent === null || niceAgent === undefined) return;
-  const properties = niceAgent.propertyNames();
-  if (properties.includes('upnp')) niceAgent.set('upnp', false);
-  if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', checkIntervalMs);
-}
-
 /** The pipeline of a standalone WebRtcBin (its webrtcbin is made on the pipeline's native thread). */
 function createStandalone(): Pipeline {
   for (const factory of ['webrtcbin', 'nicesrc', 'dtlssrtpenc']) {
@@ -1117,8 +1113,7 @@ function elementSettings(settings: ReturnType<typeof checkOptions>): [string, st
   ];
   if (settings.latency !== undefined) list.push(['latency', String(settings.latency)]);
   if (settings.iceServers.stun !== undefined) list.push(['stun-server', settings.iceServers.stun]);
-  list.push(['ice-agent.agent.upnp', 'false']);
-  list.push(['ice-agent.agent.stun-pacing-timer', String(settings.iceCheckInterval ?? DEFAULT_ICE_CHECK_INTERVAL_MS)]);
+  list.push(...iceAgentSettings(iceAgentConfig(settings, settings.iceServers.turn.length > 0)));
   return list;
 }
 
@@ -1149,7 +1144,7 @@ function receiversFor(sdp: string): ReceiverPlan[] {
 function descriptionFrom(reply: Record<string, unknown> | null, field: 'offer' | 'answer'): SessionDescription {
   const description = reply?.[field] as SessionDescription | undefined;
   if (description === undefined || typeof description.sdp !== 'string') throw new GstError(`webrtcbin gave no ${field}`);
-  return { type: description.type, sdp: description.sdp };
+  return { type: description.type, sdp: correctFingerprints(description.sdp) };
 }
 
 const BUNDLE_POLICIES = new Set(['balanced', 'max-compat', 'max-bundle', 'none']);
@@ -1160,13 +1155,14 @@ function checkOptions(options: WebRtcBinOptions) {
   if (!BUNDLE_POLICIES.has(bundlePolicy)) throw new TypeError(`bundlePolicy must be 'balanced', 'max-compat', 'max-bundle' or 'none', not ${JSON.stringify(bundlePolicy)}`);
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') throw new TypeError(`iceTransportPolicy must be 'all' or 'relay', not ${JSON.stringify(iceTransportPolicy)}`);
-  const { latency, iceCheckInterval } = options;
+  const { latency, iceCheckInterval, iceTcp } = options;
+  if (iceTcp !== undefined && typeof iceTcp !== 'boolean') throw new TypeError('iceTcp must be a boolean');
   if (latency !== undefined && (!Number.isInteger(latency) || latency < 0)) throw new TypeError('latency must be a non-negative integer (milliseconds)');
   if (iceCheckInterval !== undefined && (!Number.isInteger(iceCheckInterval) || iceCheckInterval < 1 || iceCheckInterval > 1000)) {
     throw new TypeError('iceCheckInterval must be an integer from 1 to 1000 (milliseconds)');
   }
   const fec = checkFec(options.fec);
-  return { bundlePolicy, iceTransportPolicy, latency, iceCheckInterval, fec, iceServers: toWebRtcBinIceServers(options.iceServers) };
+  return { bundlePolicy, iceTransportPolicy, latency, iceCheckInterval, iceTcp, fec, iceServers: toWebRtcBinIceServers(options.iceServers) };
 }
 
 function dataChannelOptions(init: DataChannelInit): Record<string, unknown> {

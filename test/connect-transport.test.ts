@@ -1,0 +1,92 @@
+// What the library sets on the transports of every connection so that it forms
+// fast and carries data without loss: an ECDSA DTLS certificate whose
+// fingerprint is the one in the description (browsers refuse a mismatch), and
+// ICE sockets with larger kernel buffers.
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { type Element, PeerConnector, WebRtcBin, type WebRtcBinOptions } from '../lib/index.js';
+import { ICE_SOCKET_BUFFER_BYTES } from '../lib/core/ice-agent.js';
+import { useWebRtcBinPairs } from './support/webrtcbins.js';
+import { until } from './support/wait.js';
+
+const makePair = useWebRtcBinPairs();
+const opened: WebRtcBin[] = [];
+afterEach(() => {
+  for (const webrtcbin of opened.splice(0)) webrtcbin.close();
+});
+
+/** The transports (udp, tcp) of the candidates a connected pair's offerer gathered. */
+async function gatheredTransports(options: WebRtcBinOptions): Promise<Set<string>> {
+  const [a, b] = [new WebRtcBin(options), new WebRtcBin(options)];
+  opened.push(a, b);
+  const transports = new Set<string>();
+  a.on('icecandidate', (candidate) => {
+    const transport = candidate?.candidate.split(' ')[2];
+    if (transport !== undefined) transports.add(transport.toLowerCase());
+  });
+  a.createDataChannel('candidates');
+  await PeerConnector.pair(a, b);
+  await until(() => a.connectionState === 'connected' && b.connectionState === 'connected', 'both peers are connected');
+  await until(() => a.iceGatheringState === 'complete', 'gathering is complete');
+  return transports;
+}
+
+async function connectedPair(): Promise<[WebRtcBin, WebRtcBin]> {
+  const [a, b] = makePair();
+  a.createDataChannel('transport');
+  await PeerConnector.pair(a, b);
+  await until(() => a.connectionState === 'connected' && b.connectionState === 'connected', 'both peers are connected');
+  return [a, b];
+}
+
+/** The certificate this side received from its peer during the DTLS handshake. */
+function peerCertificate(element: Element): X509Certificate {
+  const sctp = element.get('sctp-transport') as Element;
+  const dtls = sctp.get('transport') as Element;
+  return new X509Certificate(dtls.get('remote-certificate') as string);
+}
+
+function fingerprintIn(sdp: string): string {
+  const match = /^a=fingerprint:sha-256 (\S+)/m.exec(sdp);
+  if (match === null) throw new Error('no sha-256 fingerprint in the description');
+  return match[1];
+}
+
+/** Receive buffer (bytes, as the kernel accounts it) of each UDP socket of this process. */
+function udpReceiveBuffers(): number[] {
+  const out = execFileSync('ss', ['-u', '-a', '-m', '-n', '-p'], { encoding: 'utf8' });
+  const sockets = out.split(/\n(?=\S)/).filter((entry) => entry.includes(`pid=${process.pid},`));
+  return sockets.map((entry) => Number(/\brb(\d+)/.exec(entry)?.[1] ?? NaN));
+}
+
+describe('connection transports', () => {
+  it('each side presents an ECDSA certificate whose SHA-256 is the fingerprint in its description', async () => {
+    const [a, b] = await connectedPair();
+    const fromB = peerCertificate(a.element);
+    const fromA = peerCertificate(b.element);
+    expect(fromA.publicKey.asymmetricKeyType).toBe('ec');
+    expect(fromB.publicKey.asymmetricKeyType).toBe('ec');
+    expect(fromA.fingerprint256).toBe(fingerprintIn(a.localDescription!.sdp));
+    expect(fromB.fingerprint256).toBe(fingerprintIn(b.localDescription!.sdp));
+    expect(fingerprintIn(b.remoteDescription!.sdp)).toBe(fromA.fingerprint256);
+  });
+
+  it('gathers UDP candidates only by default, and TCP ones too with iceTcp: true', async () => {
+    expect([...(await gatheredTransports({}))]).toEqual(['udp']);
+    expect([...(await gatheredTransports({ iceTcp: true }))].sort()).toEqual(['tcp', 'udp']);
+  });
+
+  it('ICE sockets get the larger kernel buffers, as far as net.core.rmem_max allows', async () => {
+    await connectedPair();
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    // Linux doubles what is asked for (bookkeeping), after capping it at rmem_max.
+    const expected = 2 * Math.min(ICE_SOCKET_BUFFER_BYTES, rmemMax);
+    const buffers = udpReceiveBuffers();
+    expect(buffers.length).toBeGreaterThan(0);
+    for (const bytes of buffers) expect(bytes).toBe(expected);
+  });
+});
