@@ -12,7 +12,7 @@ import { receive } from './support/receiver.js';
 import { namespacesAvailable } from './support/netns.js';
 import { type BrowserPeer, LinkBrowser, NamespacePeer } from './support/shaped-link-peers.js';
 import { createShapedLink, type ShapedLink } from './support/shaped-link.js';
-import { until } from './support/wait.js';
+import { until, untilSettled } from './support/wait.js';
 
 const FEC = { type: 'ulpfec-red', percentage: 50 } as const;
 const DECODE = 'rtpvp8depay ! vp8dec ! fakesink name=frames sync=false async=false';
@@ -325,18 +325,7 @@ describe.skipIf(!namespacesAvailable())('fec over a link that drops 5% of packet
       link.setLoss(0.05);
       await new Promise((resolve) => setTimeout(resolve, SENDING_MS));
       await sender.set('gate', 'drop', true);
-      let last = -1;
-      await until(
-        () => {
-          const now = rendered(receiver.pipeline, 'frames');
-          const settled = now === last;
-          last = now;
-          return settled;
-        },
-        'the decoded count stops growing',
-        10_000,
-        1000,
-      );
+      await untilSettled(() => rendered(receiver.pipeline, 'frames'), 'the decoded count stops growing');
       link.setLoss(0);
       const decoder = inner(receiver, 'rtpulpfecdec')[0];
       expect(errors).toEqual([]);

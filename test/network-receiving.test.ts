@@ -10,7 +10,7 @@ import { rendered } from './support/media.js';
 import { namespacesAvailable } from './support/netns.js';
 import { type BrowserPeer, LinkBrowser } from './support/shaped-link-peers.js';
 import { createShapedLink, type ShapedLink } from './support/shaped-link.js';
-import { until } from './support/wait.js';
+import { until, untilSettled } from './support/wait.js';
 
 const available = namespacesAvailable();
 /** Frames sent before the camera stops: 12 s at 30 fps. */
@@ -47,18 +47,7 @@ describe.skipIf(!available)('receiving from Chromium over a link with 2% loss', 
       await until(async () => (await sender.stats()).framesSent >= FRAMES, `Chromium has sent ${FRAMES} frames`, 30_000, 200);
       await sender.stopSending();
       // The last frames arrive (and their retransmissions) within the jitterbuffer's latency: wait until the count settles.
-      let last = -1;
-      await until(
-        () => {
-          const now = rendered(receiver.pipeline, 'frames');
-          const settled = now === last;
-          last = now;
-          return settled;
-        },
-        'the decoded count stops growing',
-        10_000,
-        1000,
-      );
+      await untilSettled(() => rendered(receiver.pipeline, 'frames'), 'the decoded count stops growing');
       const sent = await sender.stats();
       const decoded = rendered(receiver.pipeline, 'frames');
       const counts = await link.counts();

@@ -15,7 +15,7 @@ import { rendered } from './support/media.js';
 import { namespacesAvailable } from './support/netns.js';
 import { NamespacePeer } from './support/shaped-link-peers.js';
 import { createShapedLink, type ShapedLink } from './support/shaped-link.js';
-import { until } from './support/wait.js';
+import { until, untilSettled } from './support/wait.js';
 
 const available = namespacesAvailable();
 /** How long the valve stays open: 10 s, 300 frames at 30 fps. */
@@ -63,18 +63,7 @@ async function sendThroughLink(link: ShapedLink, nack: boolean): Promise<Outcome
     link.setLoss(0.02);
     await new Promise((resolve) => setTimeout(resolve, SENDING_MS));
     await sender.set('gate', 'drop', true);
-    let last = -1;
-    await until(
-      () => {
-        const now = rendered(receiver.pipeline, 'frames');
-        const settled = now === last;
-        last = now;
-        return settled;
-      },
-      'the decoded count stops growing',
-      10_000,
-      1000,
-    );
+    await untilSettled(() => rendered(receiver.pipeline, 'frames'), 'the decoded count stops growing');
     const sent = await sender.rendered('sent');
     const { nackCount, packetsLost } = inboundVideo(await receiver.getStats());
     expect(errors).toEqual([]);

@@ -30,3 +30,19 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Resolves once `count()` read twice `intervalMs` apart is the same (the last frames of a stream have arrived); rejects naming `what` after `timeoutMs`. */
+export async function untilSettled(count: () => number, what: string, timeoutMs = 10_000, intervalMs = 1000): Promise<void> {
+  let last = -1;
+  await until(
+    () => {
+      const now = count();
+      const settled = now === last;
+      last = now;
+      return settled;
+    },
+    what,
+    timeoutMs,
+    intervalMs,
+  );
+}
