@@ -174,19 +174,29 @@ Napi::Value NativePipeline::SendPadEos(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-// forceKeyUnit(pad) -> whether an element upstream took it. Asks the encoder
-// upstream of the pad for a keyframe with its headers (SPS/PPS), as
-// gst_video_event_new_upstream_force_key_unit() would; a src pad receives the
-// event, a sink pad pushes it to its peer.
-Napi::Value NativePipeline::ForceKeyUnit(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
-  ObjectRef padRef = PadArg(info[0], "forceKeyUnit");
-  auto* pad = GST_PAD(padRef.get());
+// forceKeyUnit(pad) -> whether the request was sent (false for a pad outside
+// any element). Asks the encoder upstream of the pad for a keyframe with its
+// headers (SPS/PPS), as gst_video_event_new_upstream_force_key_unit() would; a
+// src pad receives the event, a sink pad pushes it to its peer. Sent from
+// GStreamer's thread pool, as sendPadEos: the event passes the pads' and probes'
+// locks on its way upstream (a tee's, a keyframe limiter's), which streaming
+// threads hold, and the JS thread must not wait for them.
+static void SendForceKeyUnitNow(GstElement*, gpointer pad) {
   GstStructure* request = gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE, "all-headers",
                                             G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_UINT, 0u, nullptr);
   GstEvent* event = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, request);
-  const gboolean handled = GST_PAD_IS_SRC(pad) ? gst_pad_send_event(pad, event) : gst_pad_push_event(pad, event);
-  return Napi::Boolean::New(info.Env(), handled);
+  if (GST_PAD_IS_SRC(pad)) gst_pad_send_event(GST_PAD(pad), event);
+  else gst_pad_push_event(GST_PAD(pad), event);
+}
+
+Napi::Value NativePipeline::ForceKeyUnit(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectRef pad = PadArg(info[0], "forceKeyUnit");
+  GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad.get()));
+  if (parent == nullptr) return Napi::Boolean::New(info.Env(), false);
+  gst_element_call_async(parent, SendForceKeyUnitNow, gst_object_ref(pad.get()), gst_object_unref);
+  gst_object_unref(parent);
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 // countElements() -> how many elements the pipeline holds, at any depth (for leak checks).

@@ -151,7 +151,7 @@ export class Branches {
     return this.native.sendPadEos(sinkPad);
   }
 
-  /** Asks the encoder upstream of the pad for a keyframe with headers. */
+  /** Asks the encoder upstream of the pad for a keyframe with headers, from a GStreamer thread; false if the pad has no parent. */
   forceKeyUnit(pad: NativeObject): boolean {
     return this.native.forceKeyUnit(pad);
   }

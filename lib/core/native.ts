@@ -130,7 +130,7 @@ export interface NativePipeline {
   watchEos(pad: NativeObject, drop: boolean): number;
   /** Sends end-of-stream into a sink pad, from a GStreamer thread; false if the pad has no parent. */
   sendPadEos(pad: NativeObject): boolean;
-  /** Asks the encoder upstream of the pad for a keyframe with headers; true if an element took the request. */
+  /** Asks the encoder upstream of the pad for a keyframe with headers, from a GStreamer thread; false if the pad has no parent. */
   forceKeyUnit(pad: NativeObject): boolean;
   /** From now on keyframe requests going upstream through the pad pass at most once per interval; each is posted as `keyframe-request` { passed } to the returned target (native/keyframe_limiter.cc). */
   limitKeyframeRequests(pad: NativeObject, intervalMs: number): number;
@@ -185,6 +185,8 @@ export interface NativeWebRtcBin {
   upstreamLive(pad: NativeObject): boolean | null;
   /** Queued on the actions thread: each input's clocksync stops syncing once what feeds it is live (no reply). */
   unpaceLiveInputs(): void;
+  /** Sets these RTPSession properties (a BigInt for the full uint64 range) on each RTP session of the webrtcbin not tuned yet, on its actions thread. */
+  tuneRtpSessions(settings: [property: string, value: number | bigint][]): void;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }
