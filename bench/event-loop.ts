@@ -105,7 +105,7 @@ export async function eventLoop({ quick, log }: FigureOptions): Promise<Figure> 
     // The slowest calls of the phase, by their longest single call.
     phaseCalls[String(row.phase)] = [...calls]
       .sort((a, b) => b.maxMs - a.maxMs)
-      .slice(0, 10)
+      .slice(0, 40)
       .map((call) => ({ ...call, totalMs: round(call.totalMs, 2), maxMs: round(call.maxMs, 2) }));
     log(`  ${JSON.stringify(row)}`);
   };
