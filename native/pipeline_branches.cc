@@ -124,6 +124,36 @@ Napi::Value NativePipeline::RequestPad(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// requestPadLater(element, template) -> { pad, id }: requestPad() on the control
+// thread (a webrtcbin's sink pad makes a transceiver under webrtcbin's lock; a
+// tee's takes the tee's lock, which its streaming thread holds). The handle is
+// usable at once, as addBinLater()'s (see ObjectSlot); `done` carries NoSuchPad.
+Napi::Value NativePipeline::RequestPadLater(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  ObjectFuture element = NativeObject::Future(info[0], "requestPadLater");
+  RequireType(env, element.ready == nullptr || GST_IS_ELEMENT(element.ready.get()), "requestPadLater: expected an element");
+  const std::string name = StringArg(info[1], "pad template");
+  auto slot = std::make_shared<ObjectSlot>();
+  Napi::Value id = Queue(env, [element, name, slot] {
+    SharedObject owner = element.Get();
+    GstPad* pad = owner != nullptr && GST_IS_ELEMENT(owner.get()) ? gst_element_request_pad_simple(GST_ELEMENT(owner.get()), name.c_str()) : nullptr;
+    if (pad == nullptr) {
+      GError* error = NewGError(ErrorCode::NoSuchPad, (owner != nullptr ? std::string(GST_OBJECT_NAME(owner.get())) : std::string("an element not created")) +
+                                                          " gave no pad for template " + name);
+      slot->Fail(error);
+      return OperationResult{"", error};
+    }
+    slot->Fill(pad);
+    gst_object_unref(pad);  // its element holds it
+    return OperationResult{};
+  });
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pad", NativeObject::NewPending(env, slot));
+  result.Set("id", id);
+  return result;
+}
+
 // releasePad(pad): returns a request pad to its element. Idempotent.
 void NativePipeline::ReleasePad(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
@@ -191,10 +221,21 @@ static void SendForceKeyUnitNow(GstElement*, gpointer pad) {
 
 Napi::Value NativePipeline::ForceKeyUnit(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  ObjectRef pad = PadArg(info[0], "forceKeyUnit");
-  GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad.get()));
+  ObjectFuture future = NativeObject::Future(info[0], "forceKeyUnit");
+  if (future.ready == nullptr) {
+    // A pad requestPadLater() is still making: sent from the control thread, right after.
+    Queue(info.Env(), [future] {
+      SharedObject pad = future.Get();
+      if (pad != nullptr && GST_IS_PAD(pad.get())) SendForceKeyUnitNow(nullptr, pad.get());
+      return OperationResult{};
+    });
+    return Napi::Boolean::New(info.Env(), true);
+  }
+  RequireType(info.Env(), GST_IS_PAD(future.ready.get()), "forceKeyUnit: expected a pad");
+  GstPad* pad = GST_PAD(future.ready.get());
+  GstElement* parent = gst_pad_get_parent_element(pad);
   if (parent == nullptr) return Napi::Boolean::New(info.Env(), false);
-  gst_element_call_async(parent, SendForceKeyUnitNow, gst_object_ref(pad.get()), gst_object_unref);
+  gst_element_call_async(parent, SendForceKeyUnitNow, gst_object_ref(pad), gst_object_unref);
   gst_object_unref(parent);
   return Napi::Boolean::New(info.Env(), true);
 }

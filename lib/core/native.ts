@@ -96,6 +96,8 @@ export interface NativePipeline {
   /** Operation id: stops the element and removes it from its bin. */
   removeElement(element: NativeObject): number;
   link(src: NativeObject, sink: NativeObject): void;
+  /** Operation id: link() on the control thread, also for handles still being created there; `done.error` if it cannot link. */
+  linkLater(src: NativeObject, sink: NativeObject): number;
   /** Whether the sink pad accepts the caps the source pad already has (true when it has none). */
   acceptsCurrentCaps(srcPad: NativeObject, sinkPad: NativeObject): boolean;
   /** Undoes a link between two pads. Idempotent. */
@@ -122,6 +124,8 @@ export interface NativePipeline {
   getPad(element: NativeObject, name: string): NativeObject | null;
   /** A new request pad from a template, e.g. a tee's `src_%u`; give it back with releasePad(). */
   requestPad(element: NativeObject, template: string): NativeObject;
+  /** requestPad() on the control thread: a pad handle usable at once (as addBinLater's), and the operation id (`done.error`: no such pad). */
+  requestPadLater(element: NativeObject, template: string): { pad: NativeObject; id: number };
   /** Returns a request pad to its element. Idempotent. */
   releasePad(pad: NativeObject): void;
   /** Unlinks the pad from its peer once no data flows through it; `unlinked` is posted to the returned target. */

@@ -427,18 +427,23 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       return { track, mlineIndex, answerCaps };
     });
     this.viewerMap.set(webrtcbin, viewer);
-    const wired = Promise.all(made).then(() => {
+    const wired = Promise.all(made).then(async () => {
       if (viewer.removal !== null || this.isClosed) return false;
-      for (const { track, mlineIndex, answerCaps } of wiring) {
+      const sinkPads = wiring.map(({ track, mlineIndex }) => {
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         track.guard = branches.isolateFlow(branches.pad(track.branch, 'sink')!, (flow) => this.onBranchFailure(viewer, track.feed.kind, flow));
-        // sink_<n> is the transceiver of m-line n: it matches a remote offer's order.
-        const sinkPad = branches.requestPad(element, `sink_${mlineIndex}`);
-        branches.link(track.branch, sinkPad);
-        const transceiver = new RtpTransceiver(sinkPad.get('transceiver') as NativeObject, webrtcbin);
+        // sink_<n> is the transceiver of m-line n: it matches a remote offer's order. Requested and
+        // linked on the pipeline's native thread: webrtcbin makes the transceiver under its lock.
+        const { pad, created } = branches.requestPadLater(element, `sink_${mlineIndex}`);
+        return Promise.all([created, branches.linkLater(track.branch, pad)]).then(() => pad);
+      });
+      const pads = await Promise.all(sinkPads);
+      if (viewer.removal !== null || this.isClosed) return false;
+      wiring.forEach(({ answerCaps }, i) => {
+        const transceiver = new RtpTransceiver(pads[i]!.get('transceiver') as NativeObject, webrtcbin);
         transceiver.direction = 'sendonly';
         if (answerCaps !== null) transceiver.setCodecPreferences(answerCaps);
-      }
+      });
       return true;
     });
     webrtcbin.holdOperationsUntil(wired);
@@ -568,16 +573,25 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Links a viewer's started branches to the tees, and starts its picture with a keyframe. */
   private feedViewer(viewer: Viewer): void {
     if (viewer.removal !== null || this.isClosed) return;
-    try {
-      for (const track of viewer.tracks) {
-        track.teePad = this.branches.requestPad(track.feed.layers[track.layer]!.tee, 'src_%u');
-        this.branches.link(track.teePad, track.branch);
-      }
-    } catch (error) {
+    // Requested and linked on the pipeline's native thread (a tee's request pad takes the
+    // tee's lock, which its streaming thread holds); the pad handles are usable at once.
+    const linked = viewer.tracks.map((track) => {
+      const { pad, created } = this.branches.requestPadLater(track.feed.layers[track.layer]!.tee, 'src_%u');
+      track.teePad = pad;
+      return Promise.all([
+        created.catch((error: unknown) => {
+          if (track.teePad === pad) track.teePad = null; // never made: nothing to unlink or release
+          throw error;
+        }),
+        this.branches.linkLater(pad, track.branch),
+      ]);
+    });
+    Promise.all(linked).catch((error: unknown) => {
+      if (viewer.removal !== null || this.isClosed) return;
       this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
       void this.remove(viewer, 'failed');
-      return;
-    }
+    });
+    // Queued on the native thread after the links: the picture starts with a keyframe.
     this.requestKeyFrame(viewer.webrtcbin);
   }
 
