@@ -13,7 +13,6 @@ import type { NativeObject } from '../core/native.js';
 import { Pipeline } from '../core/pipeline.js';
 import type { Disposable } from '../core/pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
-import { RtpTransceiver } from '../core/transceiver.js';
 import type { IceServer, IceTransportPolicy, MediaKind, SessionDescription } from '../core/types.js';
 import { WebRtcBin } from '../core/webrtcbin.js';
 import { parseSdp } from '../core/sdp.js';
@@ -439,11 +438,13 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       });
       const pads = await Promise.all(sinkPads);
       if (viewer.removal !== null || this.isClosed) return false;
-      wiring.forEach(({ answerCaps }, i) => {
-        const transceiver = new RtpTransceiver(pads[i]!.get('transceiver') as NativeObject, webrtcbin);
-        transceiver.direction = 'sendonly';
-        if (answerCaps !== null) transceiver.setCodecPreferences(answerCaps);
+      // Set on the native thread too: a transceiver's properties take its lock, which webrtcbin's thread holds.
+      const settings = wiring.flatMap(({ answerCaps }, i) => {
+        const transceiver = pads[i]!.get('transceiver') as NativeObject;
+        const direction = branches.setLater(transceiver, 'direction', 'sendonly');
+        return answerCaps === null ? [direction] : [direction, branches.setLater(transceiver, 'codec-preferences', answerCaps)];
       });
+      await Promise.all(settings);
       return true;
     });
     webrtcbin.holdOperationsUntil(wired);
