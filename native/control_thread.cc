@@ -68,10 +68,17 @@ std::shared_ptr<ControlThread> ControlThread::Start(const std::string& name, std
 }
 
 bool ControlThread::Post(Task task) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (ended_) return false;
-  tasks_.push_back(std::move(task));
-  wake_.notify_one();
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (ended_) return false;
+    tasks_.push_back(std::move(task));
+    wake = waiting_;
+  }
+  // Outside the lock, and only when the thread sleeps: a woken thread that first
+  // has to wait for the lock the poster (the JS thread) holds costs both a switch,
+  // and a busy thread takes the task before it waits again.
+  if (wake) wake_.notify_one();
   return true;
 }
 
@@ -102,7 +109,9 @@ void ControlThread::Run(const std::string& name) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       running_ = false;
+      waiting_ = true;
       wake_.wait(lock, [this] { return !tasks_.empty() || finishing_; });
+      waiting_ = false;
       if (tasks_.empty()) {
         ended_ = true;
         break;
