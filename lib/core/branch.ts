@@ -100,11 +100,11 @@ export class Branches {
    * link() on the pipeline's native thread, after what is queued before it (so
    * also for handles addBinLater() and requestPadLater() are still making):
    * linking takes pad and element locks that streaming threads hold. Rejects
-   * with a GstError if it cannot link.
+   * with a GstError if it cannot link (also when a handle's creation has
+   * failed already).
    */
   linkLater(src: NativeObject, sink: NativeObject): Promise<void> {
-    const id = this.native.linkLater(src, sink);
-    return this.queue(() => id);
+    return this.queue(() => this.native.linkLater(src, sink));
   }
 
   /**
@@ -176,7 +176,12 @@ export class Branches {
 
   /** Asks the encoder upstream of the pad for a keyframe with headers, from a GStreamer thread; false if the pad has no parent. */
   forceKeyUnit(pad: NativeObject): boolean {
-    return this.native.forceKeyUnit(pad);
+    try {
+      return this.native.forceKeyUnit(pad);
+    } catch (error) {
+      if (error instanceof GstError) return false; // a pad whose request failed, or a closed pipeline: nothing to ask
+      throw error;
+    }
   }
 
   /**

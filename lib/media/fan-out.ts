@@ -160,6 +160,8 @@ interface Viewer {
   webrtcbin: WebRtcBin;
   tracks: ViewerTrack[];
   removal: Promise<void> | null;
+  /** Its tee pads being requested and linked on the native thread (feedViewer); settled once they are. */
+  feeding: Promise<unknown> | null;
   /** With congestion control: its controller, and with layers which layer its link carries. */
   control: CongestionController | null;
   selector: LayerSelector | null;
@@ -410,7 +412,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     const element = webrtcbin.element.native;
     const control = this.control;
     const layered = control !== null && control.layers.length > 0;
-    const viewer: Viewer = { webrtcbin, tracks: [], removal: null, control: null, selector: null, congestedAt: -Infinity };
+    const viewer: Viewer = { webrtcbin, tracks: [], removal: null, feeding: null, control: null, selector: null, congestedAt: -Infinity };
     if (layered) viewer.selector = new LayerSelector(control.layers, control.limits.startBitrate);
     const made: Promise<void>[] = [];
     const wiring = plan.map(({ feed, payloadType, mlineIndex, answerCaps, rtpCapsFix, transportCcId }) => {
@@ -587,7 +589,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
         this.branches.linkLater(pad, track.branch),
       ]);
     });
-    Promise.all(linked).catch((error: unknown) => {
+    viewer.feeding = Promise.all(linked);
+    viewer.feeding.catch((error: unknown) => {
       if (viewer.removal !== null || this.isClosed) return;
       this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
       void this.remove(viewer, 'failed');
@@ -682,7 +685,9 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
 
   private async teardown(viewer: Viewer): Promise<void> {
     // 1. Unlink from the tees once no buffer is in flight: from then on the
-    //    tees skip this viewer, and stopping it cannot reach the sources.
+    //    tees skip this viewer, and stopping it cannot reach the sources. A link
+    //    still queued on the native thread is made first, so it is undone too.
+    await viewer.feeding?.catch(() => undefined);
     await Promise.all(viewer.tracks.map((track) => (track.teePad === null ? undefined : this.unlinkWhenIdle(track.teePad))));
     if (this.isClosed) return;
     // 2. Stop and remove, 3. release the tee pads, 4. close the WebRtcBin.
