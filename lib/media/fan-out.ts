@@ -160,8 +160,6 @@ interface Viewer {
   webrtcbin: WebRtcBin;
   tracks: ViewerTrack[];
   removal: Promise<void> | null;
-  /** Its tee pads being requested and linked on the native thread (feedViewer); settled once they are. */
-  feeding: Promise<unknown> | null;
   /** With congestion control: its controller, and with layers which layer its link carries. */
   control: CongestionController | null;
   selector: LayerSelector | null;
@@ -412,7 +410,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
     const element = webrtcbin.element.native;
     const control = this.control;
     const layered = control !== null && control.layers.length > 0;
-    const viewer: Viewer = { webrtcbin, tracks: [], removal: null, feeding: null, control: null, selector: null, congestedAt: -Infinity };
+    const viewer: Viewer = { webrtcbin, tracks: [], removal: null, control: null, selector: null, congestedAt: -Infinity };
     if (layered) viewer.selector = new LayerSelector(control.layers, control.limits.startBitrate);
     const made: Promise<void>[] = [];
     const wiring = plan.map(({ feed, payloadType, mlineIndex, answerCaps, rtpCapsFix, transportCcId }) => {
@@ -576,26 +574,18 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Links a viewer's started branches to the tees, and starts its picture with a keyframe. */
   private feedViewer(viewer: Viewer): void {
     if (viewer.removal !== null || this.isClosed) return;
-    // Requested and linked on the pipeline's native thread (a tee's request pad takes the
-    // tee's lock, which its streaming thread holds); the pad handles are usable at once.
-    const linked = viewer.tracks.map((track) => {
-      const { pad, created } = this.branches.requestPadLater(track.feed.layers[track.layer]!.tee, 'src_%u');
-      track.teePad = pad;
-      return Promise.all([
-        created.catch((error: unknown) => {
-          if (track.teePad === pad) track.teePad = null; // never made: nothing to unlink or release
-          throw error;
-        }),
-        this.branches.linkLater(pad, track.branch),
-      ]);
-    });
-    viewer.feeding = Promise.all(linked);
-    viewer.feeding.catch((error: unknown) => {
-      if (viewer.removal !== null || this.isClosed) return;
+    // Synchronous on purpose: the tee pad is linked to the started branch at once, so that
+    // removing the viewer always finds it linked (see teardown()).
+    try {
+      for (const track of viewer.tracks) {
+        track.teePad = this.branches.requestPad(track.feed.layers[track.layer]!.tee, 'src_%u');
+        this.branches.link(track.teePad, track.branch);
+      }
+    } catch (error) {
       this.dispatchError('error', error instanceof GstError ? error : new GstError(String(error)));
       void this.remove(viewer, 'failed');
-    });
-    // Queued on the native thread after the links: the picture starts with a keyframe.
+      return;
+    }
     this.requestKeyFrame(viewer.webrtcbin);
   }
 
@@ -685,9 +675,7 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
 
   private async teardown(viewer: Viewer): Promise<void> {
     // 1. Unlink from the tees once no buffer is in flight: from then on the
-    //    tees skip this viewer, and stopping it cannot reach the sources. A link
-    //    still queued on the native thread is made first, so it is undone too.
-    await viewer.feeding?.catch(() => undefined);
+    //    tees skip this viewer, and stopping it cannot reach the sources.
     await Promise.all(viewer.tracks.map((track) => (track.teePad === null ? undefined : this.unlinkWhenIdle(track.teePad))));
     if (this.isClosed) return;
     // 2. Stop and remove, 3. release the tee pads, 4. close the WebRtcBin.
