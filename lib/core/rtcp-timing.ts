@@ -17,7 +17,8 @@
 // becomes a few milliseconds, so every feedback (and every NACK, PLI, FIR)
 // leaves at once; transport-cc feedback is made every 50 ms rather than at
 // marker bits (audio has none); receiver reports come every 0.5 to 1.5 s.
-import type { NativeWebRtcBin } from './native.js';
+import { ignoreOutcome, branchesOf } from './branch.js';
+import { native, type NativeObject } from './native.js';
 
 /** How often transport-cc feedback is made, in nanoseconds (libwebrtc sends it every 50 to 250 ms). */
 export const TWCC_FEEDBACK_INTERVAL_NS = 50_000_000;
@@ -49,11 +50,17 @@ const SETTINGS: [string, number | bigint][] = [
 
 /**
  * Gives each RTP session inside a webrtcbin the timing above, once per session
- * (webrtcbin makes its sessions while it applies descriptions, so this is called
- * after each). The sessions are found and set on the webrtcbin's actions thread:
- * walking the bin and setting the values take bins' and the sessions' locks,
- * which the JS thread must not wait for.
+ * (webrtcbin makes its sessions while it applies descriptions). The values are
+ * set on the pipeline's control thread: setting them takes the session's lock.
+ * A session already tuned (or queued to be) is told by its values; calling this
+ * again is cheap and sets nothing twice that matters.
  */
-export function tuneRtcpTiming(webrtcbin: NativeWebRtcBin): void {
-  webrtcbin.tuneRtpSessions(SETTINGS);
+export function tuneRtcpTiming(pipeline: object, webrtcbin: NativeObject): void {
+  const branches = branchesOf(pipeline);
+  for (const element of native.binElements(webrtcbin)) {
+    if (element.factoryName !== 'rtpsession') continue;
+    const session = element.get('internal-session') as NativeObject | null;
+    if (session === null || session.get('rtcp-min-interval') === RTCP_MIN_INTERVAL_NS) continue;
+    for (const [property, value] of SETTINGS) ignoreOutcome(branches.setLater(session, property, value));
+  }
 }

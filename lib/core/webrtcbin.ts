@@ -670,7 +670,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     else this.remoteMids = mediaMids(description.sdp);
     // webrtcbin connects its inputs (and their clocksync) once a description is applied (see 'sink-caps').
     this.native.unpaceLiveInputs();
-    tuneRtcpTiming(this.native); // webrtcbin has made its RTP sessions by now
+    tuneRtcpTiming(this.pipeline, this.element.native); // webrtcbin has made its RTP sessions by now
     if (this.signaling !== previous) this.dispatch('signalingstatechange', this.signaling);
   }
 
