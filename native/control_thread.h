@@ -83,4 +83,5 @@ class ControlThread {
   bool finishing_ = false;
   bool ended_ = false;
   bool running_ = false;  // a task is running
+  bool waiting_ = false;  // the thread waits on wake_ (Post() wakes it only then)
 };

@@ -28,7 +28,9 @@ void Dispatcher::Finalize(Napi::Env, void*, Dispatcher* self) {
 }
 
 void Dispatcher::SetKeepAlive(Napi::Env env, bool keepAlive) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  // No lock: closed_ and finalized_ are written on this (the JS) thread only, and
+  // referencing the thread-safe function does not race with Post(). The mutex is
+  // held by GStreamer threads posting events, which a busy machine preempts.
   if (closed_ || finalized_ || keepAlive == keepAlive_) return;
   keepAlive_ = keepAlive;
   if (keepAlive) tsfn_.Ref(env);

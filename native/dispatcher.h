@@ -59,10 +59,10 @@ class Dispatcher {
   ~Dispatcher() = default;
 
   Tsfn tsfn_;
-  std::mutex mutex_;  // guards closed_ and finalized_ against a concurrent Post()
+  std::mutex mutex_;  // guards closed_ and finalized_ (written on the JS thread only) against a concurrent Post()
   bool closed_ = false;
   bool finalized_ = false;
-  bool keepAlive_ = false;
+  bool keepAlive_ = false;  // JS thread only
   std::atomic<int> refs_{1};
   std::atomic<uint32_t> nextTargetId_{1};
 };

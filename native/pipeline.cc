@@ -213,6 +213,8 @@ void NativePipeline::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceAccessor<&NativePipeline::Closed>("closed", kAccessor),
                                                InstanceMethod<&NativePipeline::GetPad>("getPad", kMethod),
                                                InstanceMethod<&NativePipeline::RequestPad>("requestPad", kMethod),
+                                               InstanceMethod<&NativePipeline::RequestPadLater>("requestPadLater", kMethod),
+                                               InstanceMethod<&NativePipeline::LinkLater>("linkLater", kMethod),
                                                InstanceMethod<&NativePipeline::ReleasePad>("releasePad", kMethod),
                                                InstanceMethod<&NativePipeline::UnlinkWhenIdle>("unlinkWhenIdle", kMethod),
                                                InstanceMethod<&NativePipeline::WatchEos>("watchEos", kMethod),
@@ -524,31 +526,62 @@ Napi::Value NativePipeline::RemoveElement(const Napi::CallbackInfo& info) {
   });
 }
 
-// link(src, sink): elements or pads, in any combination; request pads are requested as needed.
-void NativePipeline::Link(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  RequireOpen(env);
-  ObjectRef srcRef = NativeObject::From(info[0]);
-  ObjectRef sinkRef = NativeObject::From(info[1]);
-  GObject* src = srcRef.get();
-  GObject* sink = sinkRef.get();
-  RequireType(env, src != nullptr && (GST_IS_PAD(src) || GST_IS_ELEMENT(src)), "link: source must be an element or a pad");
-  RequireType(env, sink != nullptr && (GST_IS_PAD(sink) || GST_IS_ELEMENT(sink)), "link: sink must be an element or a pad");
+namespace {
+
+// Links src to sink (elements or pads, in any combination; request pads are
+// requested as needed). Null, or the failure (a LinkFailed GError).
+GError* LinkObjects(GObject* src, GObject* sink) {
   if (GST_IS_ELEMENT(src) && GST_IS_ELEMENT(sink)) {
-    if (!gst_element_link(GST_ELEMENT(src), GST_ELEMENT(sink)))
-      throw MakeGstError(env, std::string("cannot link ") + GST_OBJECT_NAME(src) + " to " + GST_OBJECT_NAME(sink), ErrorCode::LinkFailed);
-    return;
+    if (gst_element_link(GST_ELEMENT(src), GST_ELEMENT(sink))) return nullptr;
+    return NewGError(ErrorCode::LinkFailed, std::string("cannot link ") + GST_OBJECT_NAME(src) + " to " + GST_OBJECT_NAME(sink));
   }
   GstPad* srcPad = GST_IS_PAD(src) ? GST_PAD(gst_object_ref(src)) : nullptr;
   GstPad* sinkPad = GST_IS_PAD(sink) ? GST_PAD(gst_object_ref(sink)) : nullptr;
   if (srcPad == nullptr) srcPad = gst_element_get_compatible_pad(GST_ELEMENT(src), sinkPad, nullptr);
   if (sinkPad == nullptr) sinkPad = gst_element_get_compatible_pad(GST_ELEMENT(sink), srcPad, nullptr);
   GstPadLinkReturn result = (srcPad != nullptr && sinkPad != nullptr) ? gst_pad_link(srcPad, sinkPad) : GST_PAD_LINK_NOFORMAT;
-  std::string what = std::string(GST_OBJECT_NAME(src)) + " to " + GST_OBJECT_NAME(sink);
   if (srcPad != nullptr) gst_object_unref(srcPad);
   if (sinkPad != nullptr) gst_object_unref(sinkPad);
-  if (GST_PAD_LINK_FAILED(result))
-    throw MakeGstError(env, "cannot link " + what + ": " + gst_pad_link_get_name(result), ErrorCode::LinkFailed);
+  if (!GST_PAD_LINK_FAILED(result)) return nullptr;
+  return NewGError(ErrorCode::LinkFailed,
+                   std::string("cannot link ") + GST_OBJECT_NAME(src) + " to " + GST_OBJECT_NAME(sink) + ": " + gst_pad_link_get_name(result));
+}
+
+bool Linkable(GObject* object) { return object != nullptr && (GST_IS_PAD(object) || GST_IS_ELEMENT(object)); }
+
+}  // namespace
+
+// link(src, sink): elements or pads, in any combination; request pads are requested as needed.
+void NativePipeline::Link(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  ObjectRef src = NativeObject::From(info[0]);
+  ObjectRef sink = NativeObject::From(info[1]);
+  RequireType(env, Linkable(src.get()), "link: source must be an element or a pad");
+  RequireType(env, Linkable(sink.get()), "link: sink must be an element or a pad");
+  GError* error = LinkObjects(src.get(), sink.get());
+  if (error == nullptr) return;
+  const std::string message = error->message;
+  g_error_free(error);
+  throw MakeGstError(env, message, ErrorCode::LinkFailed);
+}
+
+// linkLater(src, sink) -> operation id: link() on the control thread, so also
+// for handles still being created there (addBinLater, requestPadLater); `done`
+// carries a LinkFailed error. Linking takes the pads' and elements' locks,
+// which streaming threads (and webrtcbin's own thread) hold.
+Napi::Value NativePipeline::LinkLater(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectFuture src = NativeObject::Future(info[0], "linkLater");
+  ObjectFuture sink = NativeObject::Future(info[1], "linkLater");
+  RequireType(info.Env(), src.ready == nullptr || Linkable(src.ready.get()), "linkLater: source must be an element or a pad");
+  RequireType(info.Env(), sink.ready == nullptr || Linkable(sink.ready.get()), "linkLater: sink must be an element or a pad");
+  return Queue(info.Env(), [src, sink] {
+    SharedObject from = src.Get();
+    SharedObject to = sink.Get();
+    if (!Linkable(from.get()) || !Linkable(to.get())) return OperationResult{"", NewGError(ErrorCode::LinkFailed, "cannot link: an element or pad was not created or is gone")};
+    return OperationResult{"", LinkObjects(from.get(), to.get())};
+  });
 }
 
 // acceptsCurrentCaps(srcPad, sinkPad) -> whether the sink pad accepts the caps the

@@ -74,6 +74,8 @@ class NativePipeline : public Napi::ObjectWrap<NativePipeline> {
   // Dynamic pipelines (adding and removing branches while playing).
   Napi::Value GetPad(const Napi::CallbackInfo& info);
   Napi::Value RequestPad(const Napi::CallbackInfo& info);
+  Napi::Value RequestPadLater(const Napi::CallbackInfo& info);
+  Napi::Value LinkLater(const Napi::CallbackInfo& info);
   void ReleasePad(const Napi::CallbackInfo& info);
   Napi::Value UnlinkWhenIdle(const Napi::CallbackInfo& info);
   Napi::Value WatchEos(const Napi::CallbackInfo& info);

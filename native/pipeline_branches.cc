@@ -124,6 +124,36 @@ Napi::Value NativePipeline::RequestPad(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// requestPadLater(element, template) -> { pad, id }: requestPad() on the control
+// thread (a webrtcbin's sink pad makes a transceiver under webrtcbin's lock; a
+// tee's takes the tee's lock, which its streaming thread holds). The handle is
+// usable at once, as addBinLater()'s (see ObjectSlot); `done` carries NoSuchPad.
+Napi::Value NativePipeline::RequestPadLater(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  ObjectFuture element = NativeObject::Future(info[0], "requestPadLater");
+  RequireType(env, element.ready == nullptr || GST_IS_ELEMENT(element.ready.get()), "requestPadLater: expected an element");
+  const std::string name = StringArg(info[1], "pad template");
+  auto slot = std::make_shared<ObjectSlot>();
+  Napi::Value id = Queue(env, [element, name, slot] {
+    SharedObject owner = element.Get();
+    GstPad* pad = owner != nullptr && GST_IS_ELEMENT(owner.get()) ? gst_element_request_pad_simple(GST_ELEMENT(owner.get()), name.c_str()) : nullptr;
+    if (pad == nullptr) {
+      GError* error = NewGError(ErrorCode::NoSuchPad, (owner != nullptr ? std::string(GST_OBJECT_NAME(owner.get())) : std::string("an element not created")) +
+                                                          " gave no pad for template " + name);
+      slot->Fail(error);
+      return OperationResult{"", error};
+    }
+    slot->Fill(pad);
+    gst_object_unref(pad);  // its element holds it
+    return OperationResult{};
+  });
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pad", NativeObject::NewPending(env, slot));
+  result.Set("id", id);
+  return result;
+}
+
 // releasePad(pad): returns a request pad to its element. Idempotent.
 void NativePipeline::ReleasePad(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
@@ -174,19 +204,40 @@ Napi::Value NativePipeline::SendPadEos(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-// forceKeyUnit(pad) -> whether an element upstream took it. Asks the encoder
-// upstream of the pad for a keyframe with its headers (SPS/PPS), as
-// gst_video_event_new_upstream_force_key_unit() would; a src pad receives the
-// event, a sink pad pushes it to its peer.
-Napi::Value NativePipeline::ForceKeyUnit(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
-  ObjectRef padRef = PadArg(info[0], "forceKeyUnit");
-  auto* pad = GST_PAD(padRef.get());
+// forceKeyUnit(pad) -> whether the request was sent (false for a pad outside
+// any element). Asks the encoder upstream of the pad for a keyframe with its
+// headers (SPS/PPS), as gst_video_event_new_upstream_force_key_unit() would; a
+// src pad receives the event, a sink pad pushes it to its peer. Sent from
+// GStreamer's thread pool, as sendPadEos: the event passes the pads' and probes'
+// locks on its way upstream (a tee's, a keyframe limiter's), which streaming
+// threads hold, and the JS thread must not wait for them.
+static void SendForceKeyUnitNow(GstElement*, gpointer pad) {
   GstStructure* request = gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE, "all-headers",
                                             G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_UINT, 0u, nullptr);
   GstEvent* event = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, request);
-  const gboolean handled = GST_PAD_IS_SRC(pad) ? gst_pad_send_event(pad, event) : gst_pad_push_event(pad, event);
-  return Napi::Boolean::New(info.Env(), handled);
+  if (GST_PAD_IS_SRC(pad)) gst_pad_send_event(GST_PAD(pad), event);
+  else gst_pad_push_event(GST_PAD(pad), event);
+}
+
+Napi::Value NativePipeline::ForceKeyUnit(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  ObjectFuture future = NativeObject::Future(info[0], "forceKeyUnit");
+  if (future.ready == nullptr) {
+    // A pad requestPadLater() is still making: sent from the control thread, right after.
+    Queue(info.Env(), [future] {
+      SharedObject pad = future.Get();
+      if (pad != nullptr && GST_IS_PAD(pad.get())) SendForceKeyUnitNow(nullptr, pad.get());
+      return OperationResult{};
+    });
+    return Napi::Boolean::New(info.Env(), true);
+  }
+  RequireType(info.Env(), GST_IS_PAD(future.ready.get()), "forceKeyUnit: expected a pad");
+  GstPad* pad = GST_PAD(future.ready.get());
+  GstElement* parent = gst_pad_get_parent_element(pad);
+  if (parent == nullptr) return Napi::Boolean::New(info.Env(), false);
+  gst_element_call_async(parent, SendForceKeyUnitNow, gst_object_ref(pad), gst_object_unref);
+  gst_object_unref(parent);
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 // countElements() -> how many elements the pipeline holds, at any depth (for leak checks).

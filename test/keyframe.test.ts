@@ -59,9 +59,10 @@ describe('keyframes on demand', () => {
       // The receiver's track passes one keyframe request per interval (its own limit, docs/receiving.md).
       const wait = lastRequestAt + DEFAULT_KEYFRAME_REQUEST_INTERVAL - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      lastRequestAt = performance.now();
       requestFromReceiver(receiver);
       await until(async () => (await requestsSent(receiver)) >= sentBefore + request, `the receiver sent keyframe request ${request}`, 10_000);
+      // The request is sent from a GStreamer thread, not by the call: its interval began by the time it was seen.
+      lastRequestAt = performance.now();
       await until(() => keyframes() >= before + request, `keyframe ${request} was encoded`, 10_000);
     }
   });

@@ -38,6 +38,10 @@ export class RemoteFanOut {
     const viewers = spawn(process.execPath, [join(ROOT, 'node_modules/vite-node/vite-node.mjs'), join(ROOT, 'bench/fan-out-viewers.ts')], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // A session of its own, as remote viewers would be: with Linux's autogroup
+      // scheduling the viewers' threads then do not share this process's CPU share.
+      // It still ends with this process (the IPC channel closing ends it).
+      detached: true,
     });
     const session = new RemoteFanOut(fanOut, viewers);
     try {

@@ -74,6 +74,18 @@ export class Branches {
     return this.native.requestPad(element, template);
   }
 
+  /**
+   * requestPad() without waiting: the pad is requested on the pipeline's native
+   * thread (a webrtcbin makes a transceiver for it under its lock, a tee takes
+   * its lock). The handle is usable at once by queued operations (linkLater(),
+   * forceKeyUnit()); `created` settles when the pad exists (GstError if the
+   * element gives none). A synchronous use of the handle before then waits for it.
+   */
+  requestPadLater(element: NativeObject, template: string): { pad: NativeObject; created: Promise<void> } {
+    const { pad, id } = this.native.requestPadLater(element, template);
+    return { pad, created: this.queue(() => id) };
+  }
+
   /** Gives a request pad back to its element once it is unlinked. Idempotent. */
   releasePad(pad: NativeObject): void {
     this.native.releasePad(pad);
@@ -82,6 +94,17 @@ export class Branches {
   /** Links elements or pads, in any combination. @throws GstError when they cannot be linked. */
   link(src: NativeObject, sink: NativeObject): void {
     this.native.link(src, sink);
+  }
+
+  /**
+   * link() on the pipeline's native thread, after what is queued before it (so
+   * also for handles addBinLater() and requestPadLater() are still making):
+   * linking takes pad and element locks that streaming threads hold. Rejects
+   * with a GstError if it cannot link (also when a handle's creation has
+   * failed already).
+   */
+  linkLater(src: NativeObject, sink: NativeObject): Promise<void> {
+    return this.queue(() => this.native.linkLater(src, sink));
   }
 
   /**
@@ -151,9 +174,14 @@ export class Branches {
     return this.native.sendPadEos(sinkPad);
   }
 
-  /** Asks the encoder upstream of the pad for a keyframe with headers. */
+  /** Asks the encoder upstream of the pad for a keyframe with headers, from a GStreamer thread; false if the pad has no parent. */
   forceKeyUnit(pad: NativeObject): boolean {
-    return this.native.forceKeyUnit(pad);
+    try {
+      return this.native.forceKeyUnit(pad);
+    } catch (error) {
+      if (error instanceof GstError) return false; // a pad whose request failed, or a closed pipeline: nothing to ask
+      throw error;
+    }
   }
 
   /**

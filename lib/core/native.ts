@@ -96,6 +96,8 @@ export interface NativePipeline {
   /** Operation id: stops the element and removes it from its bin. */
   removeElement(element: NativeObject): number;
   link(src: NativeObject, sink: NativeObject): void;
+  /** Operation id: link() on the control thread, also for handles still being created there; `done.error` if it cannot link. */
+  linkLater(src: NativeObject, sink: NativeObject): number;
   /** Whether the sink pad accepts the caps the source pad already has (true when it has none). */
   acceptsCurrentCaps(srcPad: NativeObject, sinkPad: NativeObject): boolean;
   /** Undoes a link between two pads. Idempotent. */
@@ -122,6 +124,8 @@ export interface NativePipeline {
   getPad(element: NativeObject, name: string): NativeObject | null;
   /** A new request pad from a template, e.g. a tee's `src_%u`; give it back with releasePad(). */
   requestPad(element: NativeObject, template: string): NativeObject;
+  /** requestPad() on the control thread: a pad handle usable at once (as addBinLater's), and the operation id (`done.error`: no such pad). */
+  requestPadLater(element: NativeObject, template: string): { pad: NativeObject; id: number };
   /** Returns a request pad to its element. Idempotent. */
   releasePad(pad: NativeObject): void;
   /** Unlinks the pad from its peer once no data flows through it; `unlinked` is posted to the returned target. */
@@ -130,7 +134,7 @@ export interface NativePipeline {
   watchEos(pad: NativeObject, drop: boolean): number;
   /** Sends end-of-stream into a sink pad, from a GStreamer thread; false if the pad has no parent. */
   sendPadEos(pad: NativeObject): boolean;
-  /** Asks the encoder upstream of the pad for a keyframe with headers; true if an element took the request. */
+  /** Asks the encoder upstream of the pad for a keyframe with headers, from a GStreamer thread; false if the pad has no parent. */
   forceKeyUnit(pad: NativeObject): boolean;
   /**
    * From now on keyframe requests going upstream through the pad pass at most once per interval
@@ -191,6 +195,8 @@ export interface NativeWebRtcBin {
   upstreamLive(pad: NativeObject): boolean | null;
   /** Queued on the actions thread: each input's clocksync stops syncing once what feeds it is live (no reply). */
   unpaceLiveInputs(): void;
+  /** Sets these RTPSession properties (a BigInt for the full uint64 range) on each RTP session of the webrtcbin not tuned yet, on its actions thread. */
+  tuneRtpSessions(settings: [property: string, value: number | bigint][]): void;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }

@@ -30,6 +30,8 @@ export class PipelineHandle {
   private holds = 0;
   private playing = false;
   private isClosed = false;
+  /** What the addon was last told by setKeepAlive (it starts not keeping Node.js alive). */
+  private keepingAlive = false;
 
   /**
    * @param onBusEvent the pipeline's bus events.
@@ -143,7 +145,11 @@ export class PipelineHandle {
   }
 
   private updateKeepAlive(): void {
-    if (!this.isClosed) this.native.setKeepAlive(this.playing || this.holds > 0);
+    const keepAlive = this.playing || this.holds > 0;
+    // Called for every operation queued and settled: the addon is told only of a change.
+    if (this.isClosed || keepAlive === this.keepingAlive) return;
+    this.keepingAlive = keepAlive;
+    this.native.setKeepAlive(keepAlive);
   }
 }
 

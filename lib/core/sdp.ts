@@ -102,6 +102,7 @@ export function isRejected(media: MediaDescription): boolean {
  * session or of the first section that has them; nothing flows on them anyway.
  */
 export function normalizeRemoteSdp(sdp: string): string {
+  if (!/^m=\S+ 0[ /]/m.test(sdp)) return sdp; // no m-line with port 0: nothing to mend, and nothing to parse
   const parsed = parse(sdp);
   const donor = parsed.iceUfrag !== undefined ? parsed : parsed.media.find((media) => media.iceUfrag !== undefined && media.icePwd !== undefined);
   if (donor?.iceUfrag === undefined || donor.icePwd === undefined) return sdp;

@@ -754,7 +754,11 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       this.pendingRemote = description;
       this.signaling = description.type === 'offer' ? 'have-remote-offer' : 'have-remote-pranswer';
     }
-    this.updateMids();
+    // Only this side's description changed: an answer makes the other side's pending
+    // description current, with the same m-lines. (Reading SDP was most of the JS
+    // thread's own work while many peers negotiate.)
+    if (side === 'local') this.localMids = mediaMids(description.sdp);
+    else this.remoteMids = mediaMids(description.sdp);
     // webrtcbin connects its inputs (and their clocksync) once a description is applied (see 'sink-caps').
     this.native.unpaceLiveInputs();
     tuneRtcpTiming(this.pipeline, this.element.native); // webrtcbin has made its RTP sessions by now

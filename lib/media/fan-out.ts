@@ -14,7 +14,6 @@ import type { NativeObject } from '../core/native.js';
 import { Pipeline } from '../core/pipeline.js';
 import type { Disposable } from '../core/pipeline-handle.js';
 import { SafeEmitter, type ListenerErrorEvent } from '../core/safe-emitter.js';
-import { RtpTransceiver } from '../core/transceiver.js';
 import type { IceServer, IceTransportPolicy, MediaKind, SessionDescription } from '../core/types.js';
 import { WebRtcBin } from '../core/webrtcbin.js';
 import { parseSdp } from '../core/sdp.js';
@@ -431,21 +430,28 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
       return { track, mlineIndex, answerCaps };
     });
     this.viewerMap.set(webrtcbin, viewer);
-    const wired = Promise.all(made).then(() => {
+    const wired = Promise.all(made).then(async () => {
       if (viewer.removal !== null || this.isClosed) return false;
       // The element exists now and has not negotiated yet: its RTP session will be paced.
       viewer.control?.attachPacer(element);
       this.paceLayer(viewer);
-      for (const { track, mlineIndex, answerCaps } of wiring) {
+      const sinkPads = wiring.map(({ track, mlineIndex }) => {
         // Whatever happens in this viewer's branch, the tee (and so every other viewer) carries on.
         track.guard = branches.isolateFlow(branches.pad(track.branch, 'sink')!, (flow) => this.onBranchFailure(viewer, track.feed.kind, flow));
-        // sink_<n> is the transceiver of m-line n: it matches a remote offer's order.
-        const sinkPad = branches.requestPad(element, `sink_${mlineIndex}`);
-        branches.link(track.branch, sinkPad);
-        const transceiver = new RtpTransceiver(sinkPad.get('transceiver') as NativeObject, webrtcbin);
-        transceiver.direction = 'sendonly';
-        if (answerCaps !== null) transceiver.setCodecPreferences(answerCaps);
-      }
+        // sink_<n> is the transceiver of m-line n: it matches a remote offer's order. Requested and
+        // linked on the pipeline's native thread: webrtcbin makes the transceiver under its lock.
+        const { pad, created } = branches.requestPadLater(element, `sink_${mlineIndex}`);
+        return Promise.all([created, branches.linkLater(track.branch, pad)]).then(() => pad);
+      });
+      const pads = await Promise.all(sinkPads);
+      if (viewer.removal !== null || this.isClosed) return false;
+      // Set on the native thread too: a transceiver's properties take its lock, which webrtcbin's thread holds.
+      const settings = wiring.flatMap(({ answerCaps }, i) => {
+        const transceiver = pads[i]!.get('transceiver') as NativeObject;
+        const direction = branches.setLater(transceiver, 'direction', 'sendonly');
+        return answerCaps === null ? [direction] : [direction, branches.setLater(transceiver, 'codec-preferences', answerCaps)];
+      });
+      await Promise.all(settings);
       return true;
     });
     webrtcbin.holdOperationsUntil(wired);
@@ -575,6 +581,8 @@ export class MediaFanOut extends SafeEmitter<MediaFanOutEvents> {
   /** Links a viewer's started branches to the tees, and starts its picture with a keyframe. */
   private feedViewer(viewer: Viewer): void {
     if (viewer.removal !== null || this.isClosed) return;
+    // Synchronous on purpose: the tee pad is linked to the started branch at once, so that
+    // removing the viewer always finds it linked (see teardown()).
     try {
       for (const track of viewer.tracks) {
         track.teePad = this.branches.requestPad(track.feed.layers[track.layer]!.tee, 'src_%u');
