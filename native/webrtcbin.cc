@@ -263,78 +263,6 @@ void UnpaceLiveInputs(GstElement* webrtcbin) {
 }
 
 
-GQuark TunedQuark() {
-  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-rtp-session-tuned");
-  return quark;
-}
-
-// Sets `settings` on the RTPSession object (an rtpsession's `internal-session`)
-// of every RTP session inside the webrtcbin that has not had them yet. webrtcbin
-// makes its sessions while it applies descriptions; a value is converted to the
-// property's type here (a BigInt arrives as uint64, a number as a double).
-void TuneRtpSessions(GstElement* webrtcbin, const std::vector<RtpSessionSetting>& settings) {
-  GstIterator* elements = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
-  GValue item = G_VALUE_INIT;
-  bool done = false;
-  while (!done) {
-    switch (gst_iterator_next(elements, &item)) {
-      case GST_ITERATOR_OK: {
-        auto* element = GST_ELEMENT(g_value_get_object(&item));
-        GstElementFactory* factory = gst_element_get_factory(element);
-        if (factory != nullptr && g_strcmp0(GST_OBJECT_NAME(factory), "rtpsession") == 0) {
-          GObject* session = nullptr;
-          g_object_get(element, "internal-session", &session, nullptr);
-          if (session != nullptr && g_object_get_qdata(session, TunedQuark()) == nullptr) {
-            g_object_set_qdata(session, TunedQuark(), GINT_TO_POINTER(1));
-            for (const RtpSessionSetting& setting : settings) {
-              GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(session), setting.name.c_str());
-              if (spec == nullptr) continue;
-              GValue value = G_VALUE_INIT;
-              g_value_init(&value, spec->value_type);
-              if (g_value_transform(&setting.value, &value)) g_object_set_property(session, setting.name.c_str(), &value);
-              g_value_unset(&value);
-            }
-          }
-          if (session != nullptr) g_object_unref(session);
-        }
-        g_value_reset(&item);
-        break;
-      }
-      case GST_ITERATOR_RESYNC:
-        gst_iterator_resync(elements);  // a session already tuned is told by its mark
-        break;
-      default:
-        done = true;
-    }
-  }
-  g_value_unset(&item);
-  gst_iterator_free(elements);
-}
-
-std::shared_ptr<std::vector<RtpSessionSetting>> RtpSessionSettingsArg(const Napi::Value& value) {
-  RequireType(value.Env(), value.IsArray(), "tuneRtpSessions: expected an array of [property, value] pairs");
-  auto settings = std::make_shared<std::vector<RtpSessionSetting>>();
-  Napi::Array list = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value pair = list.Get(i);
-    RequireType(value.Env(), pair.IsArray() && pair.As<Napi::Array>().Length() == 2, "tuneRtpSessions: expected [property, value] pairs");
-    Napi::Value setting = pair.As<Napi::Array>().Get(1u);
-    RtpSessionSetting& added = settings->emplace_back();
-    added.name = StringArg(pair.As<Napi::Array>().Get(0u), "RTP session property");
-    if (setting.IsBigInt()) {
-      bool lossless = false;
-      g_value_init(&added.value, G_TYPE_UINT64);
-      g_value_set_uint64(&added.value, setting.As<Napi::BigInt>().Uint64Value(&lossless));
-      RequireType(value.Env(), lossless, "tuneRtpSessions: a BigInt value must fit in 64 bits unsigned");
-    } else {
-      RequireType(value.Env(), setting.IsNumber(), "tuneRtpSessions: a value must be a number or a BigInt");
-      g_value_init(&added.value, G_TYPE_DOUBLE);
-      g_value_set_double(&added.value, setting.As<Napi::Number>().DoubleValue());
-    }
-  }
-  return settings;
-}
-
 }  // namespace
 
 // The handlers of a webrtcbin that was still being created when JS attached:
@@ -424,7 +352,6 @@ void NativeWebRtcBin::Init(Napi::Env env, Napi::Object exports) {
                                                InstanceMethod<&NativeWebRtcBin::SinkPads>("sinkPads", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::UpstreamLive>("upstreamLive", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::UnpaceLiveInputsLater>("unpaceLiveInputs", kMethod),
-                                               InstanceMethod<&NativeWebRtcBin::TuneRtpSessionsLater>("tuneRtpSessions", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::CreateDataChannel>("createDataChannel", kMethod),
                                                InstanceMethod<&NativeWebRtcBin::Close>("close", kMethod),
                                            });
@@ -658,26 +585,6 @@ void NativeWebRtcBin::UnpaceLiveInputsLater(const Napi::CallbackInfo& info) {
     if (webrtcbin != nullptr) UnpaceLiveInputs(GST_ELEMENT(webrtcbin.get()));
   });
   if (!posted) unpaceQueued_->store(false);
-}
-
-// tuneRtpSessions(settings: [property, number | bigint][]): sets these RTPSession
-// properties on each RTP session of the webrtcbin not tuned yet (TuneRtpSessions),
-// on the actions thread; no reply. Called after every description: at most one
-// pass is queued at a time, and a session is tuned once.
-void NativeWebRtcBin::TuneRtpSessionsLater(const Napi::CallbackInfo& info) {
-  RequireOpen(info.Env());
-  std::shared_ptr<std::vector<RtpSessionSetting>> settings = RtpSessionSettingsArg(info[0]);
-  if (tuneQueued_->exchange(true)) return;
-  ObjectFuture element = ElementFuture();
-  std::shared_ptr<std::atomic<bool>> queued = tuneQueued_;
-  std::shared_ptr<Barrier> created = element.slot != nullptr ? PipelineBarrier() : nullptr;
-  const bool posted = actions_->Post([element, queued, created, settings] {
-    queued->store(false);
-    if (created != nullptr) created->Wait();
-    SharedObject webrtcbin = element.Get();
-    if (webrtcbin != nullptr) TuneRtpSessions(GST_ELEMENT(webrtcbin.get()), *settings);
-  });
-  if (!posted) tuneQueued_->store(false);
 }
 
 // setXDescription(promiseId, type, sdp): parsed and applied on the actions

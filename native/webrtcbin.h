@@ -28,20 +28,6 @@
 #include "dispatcher.h"
 #include "object.h"
 
-// One property for the RTP sessions inside a webrtcbin (tuneRtpSessions): its
-// value as JS gave it, converted to the property's type when it is set.
-struct RtpSessionSetting {
-  std::string name;
-  GValue value = G_VALUE_INIT;
-  RtpSessionSetting() = default;
-  RtpSessionSetting(const RtpSessionSetting&) = delete;
-  RtpSessionSetting& operator=(const RtpSessionSetting&) = delete;
-  RtpSessionSetting(RtpSessionSetting&& other) noexcept : name(std::move(other.name)), value(other.value) { other.value = G_VALUE_INIT; }
-  ~RtpSessionSetting() {
-    if (G_IS_VALUE(&value)) g_value_unset(&value);
-  }
-};
-
 class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
@@ -67,7 +53,6 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   Napi::Value SinkPads(const Napi::CallbackInfo& info);
   Napi::Value UpstreamLive(const Napi::CallbackInfo& info);
   void UnpaceLiveInputsLater(const Napi::CallbackInfo& info);
-  void TuneRtpSessionsLater(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
@@ -93,7 +78,6 @@ class NativeWebRtcBin : public Napi::ObjectWrap<NativeWebRtcBin> {
   std::shared_ptr<Barrier> attached_;       // passed once they are connected
   bool released_ = false;
   std::shared_ptr<std::atomic<bool>> unpaceQueued_ = std::make_shared<std::atomic<bool>>(false);
-  std::shared_ptr<std::atomic<bool>> tuneQueued_ = std::make_shared<std::atomic<bool>>(false);
   uint32_t id_ = 0;                   // this bin's target id on the pipeline's dispatcher
   DispatchTarget* target_ = nullptr;
   std::shared_ptr<ControlThread> control_;  // the pipeline's

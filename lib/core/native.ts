@@ -195,8 +195,6 @@ export interface NativeWebRtcBin {
   upstreamLive(pad: NativeObject): boolean | null;
   /** Queued on the actions thread: each input's clocksync stops syncing once what feeds it is live (no reply). */
   unpaceLiveInputs(): void;
-  /** Sets these RTPSession properties (a BigInt for the full uint64 range) on each RTP session of the webrtcbin not tuned yet, on its actions thread. */
-  tuneRtpSessions(settings: [property: string, value: number | bigint][]): void;
   createDataChannel(label: string, options: Record<string, unknown>): { channel: NativeObject; target: number };
   close(): void;
 }
