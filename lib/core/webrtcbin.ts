@@ -657,6 +657,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.guard.checkCreateOffer(this.signaling, this.channels.size > 0);
     await this.sinkCapsReady();
     this.applyDefaultFec();
+    this.giveRejectedSectionsCaps();
     // NACK/RTX for video is turned on natively, just before (see NativeWebRtcBin.createOffer).
     return this.guard.created(descriptionFrom(await this.request('createOffer', (id) => this.native.createOffer(id, { videoNack: true })), 'offer'));
   }
@@ -691,6 +692,33 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     }
     for (const transceiver of this.native.getTransceivers()) {
       if (transceiver.get('kind') === 'video' && !hasFecChoice(transceiver)) applyFec(transceiver, fec);
+    }
+  }
+
+  /**
+   * webrtcbin 1.22 makes a transceiver for each audio or video m-line of a
+   * remote offer, also one it rejects (port 0, or a transport it does not
+   * speak). That transceiver has an m-line but nothing to offer on it (no codec
+   * preferences, no pad, no caps ever negotiated), and create-offer then retries
+   * that m-line for ever on webrtcbin's thread (found by the fuzzer:
+   * test/fixtures/fuzz/findings). Each such transceiver gets the default codecs
+   * of its kind, so the next offer has the m-line again, as the transceiver's
+   * direction says. Looked at only while a current description rejects an
+   * audio or video m-line.
+   */
+  private giveRejectedSectionsCaps(): void {
+    const rejected = new Set<number>();
+    for (const description of [this.currentLocalDescription, this.currentRemoteDescription]) {
+      if (description === null) continue;
+      parseSdp(description.sdp).media.forEach((media, index) => {
+        if ((media.type === 'audio' || media.type === 'video') && isRejected(media)) rejected.add(index);
+      });
+    }
+    if (rejected.size === 0) return;
+    for (const transceiver of this.native.getTransceivers()) {
+      const kind = transceiver.get('kind');
+      if (!rejected.has(Number(transceiver.get('mlineindex'))) || transceiver.get('codec-preferences') !== null) continue;
+      if (kind === 'audio' || kind === 'video') transceiver.set('codec-preferences', transceiverCaps(kind));
     }
   }
 
