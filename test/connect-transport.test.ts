@@ -3,12 +3,13 @@
 // fingerprint is the one in the description (browsers refuse a mismatch), and
 // ICE sockets with larger kernel buffers.
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { type Element, PeerConnector, WebRtcBin, type WebRtcBinOptions } from '../lib/index.js';
+import { makeCertificate } from '../lib/core/dtls-certificate.js';
 import { ICE_SOCKET_BUFFER_BYTES } from '../lib/core/ice-agent.js';
 import { useWebRtcBinPairs } from './support/webrtcbins.js';
 import { until } from './support/wait.js';
@@ -73,6 +74,22 @@ describe('connection transports', () => {
     expect(fromA.fingerprint256).toBe(fingerprintIn(a.localDescription!.sdp));
     expect(fromB.fingerprint256).toBe(fingerprintIn(b.localDescription!.sdp));
     expect(fingerprintIn(b.remoteDescription!.sdp)).toBe(fromA.fingerprint256);
+  });
+
+  it('every certificate it makes is one OpenSSL reads (2000, each with a random serial number)', () => {
+    // A serial number starting with a zero byte was "illegal padding" to OpenSSL, about
+    // one process in 200: every DTLS handshake of that process then failed.
+    const refused: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const { pem, der } = makeCertificate(Date.now(), generateKeyPairSync('ec', { namedCurve: 'prime256v1' }));
+      try {
+        const certificate = new X509Certificate(pem);
+        expect(certificate.raw.equals(der)).toBe(true);
+      } catch (error) {
+        refused.push((error as Error).message);
+      }
+    }
+    expect(refused).toEqual([]);
   });
 
   it('gathers UDP candidates only by default, and TCP ones too with iceTcp: true', async () => {

@@ -105,11 +105,14 @@ function base64Lines(pem: string): Buffer {
   return Buffer.from(bytes);
 }
 
-function makeCertificate(now: number, { publicKey, privateKey }: { publicKey: KeyObject; privateKey: KeyObject }): { pem: string; der: Buffer } {
+/** A self-signed certificate for the key pair, valid from a day before `now` for a year (exported for its test). */
+export function makeCertificate(now: number, { publicKey, privateKey }: { publicKey: KeyObject; privateKey: KeyObject }): { pem: string; der: Buffer } {
   const ecdsaWithSha256 = sequence(objectId([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]));
   const name = sequence(set(sequence(objectId([0x55, 0x04, 0x03]), tlv(0x0c, Buffer.from('gst-webrtc-node')))));
   const serial = randomBytes(8);
-  serial[0] &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in minimal DER: a leading 0x00 before a byte below 0x80
+  // is "illegal padding" to OpenSSL, which then refuses the whole certificate.
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))), // version 3
     integer(serial),
