@@ -145,7 +145,7 @@ describe('gst-webrtc-node demo', () => {
       const before = turn.map((listener) => listener.allocations());
       const viewer = new SignallingClient();
       await viewer.connect(url.replace('http:', 'ws:') + 'signalling', { role: 'viewer' });
-      // Seen once on CI: no session, and the demo gone by the retry. Its last words, if so.
+      // If no session comes, the demo's last words say why.
       await nextEvent(viewer, 'session').catch((error: Error) => {
         throw new Error(`${error.message}; the demo's stdout ends:\n${demo.output.slice(-20).join('\n')}\nits stderr ends:\n${demo.errors.slice(-40).join('\n')}`);
       });

@@ -1024,6 +1024,21 @@ describe('SignallingClient error codes', () => {
     expect(error?.message).toMatch(/1011 bye/);
   });
 
+  it('delivers each server message as its own task, as a browser does: a session that arrives in the same packet as the welcome reaches a listener attached after connect()', async () => {
+    const url = await misbehavingServer((socket) => {
+      const tcp = (socket as unknown as { _socket: net.Socket })._socket;
+      tcp.cork(); // one write, so the client reads both messages at once
+      socket.send(welcome);
+      socket.send(JSON.stringify({ type: 'session-started', sessionId: 's1', peerId: 'p2', initiator: false }));
+      tcp.uncork();
+    });
+    const client = new SignallingClient();
+    cleanups.push(() => client.close());
+    await client.connect(url);
+    const [session] = await nextEvent(client, 'session');
+    expect(session).toEqual({ sessionId: 's1', peerId: 'p2', initiator: false });
+  });
+
   it('bad-server-message and socket-error, as error events after connecting', async () => {
     let serverSide: WebSocket | undefined;
     const url = await misbehavingServer((socket) => {

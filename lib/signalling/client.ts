@@ -148,6 +148,10 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
       handshakeTimeout: this.timeoutMs,
       maxPayload: options.maxMessageBytes ?? 8 * 1024 * 1024,
       perMessageDeflate: false,
+      // One message per task, as a browser's WebSocket delivers them: a message read in the same
+      // packet as the welcome (a peer starting a session at once) must not be emitted before
+      // the caller's `await connect()` has resumed and attached its listeners.
+      allowSynchronousEvents: false,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
     this.ws = ws;
