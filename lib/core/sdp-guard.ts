@@ -49,9 +49,12 @@ export function checkIceCredentials(reading: Reading): void {
  * finds no RTP transport for it and asserts when the description is applied
  * (gstwebrtcbin.c, _connect_rtpfunnel: `assertion (stream)`). Its answer lists
  * the m-lines in the offer's order, so both the group's first mid and the first
- * bundled m-line count.
+ * bundled m-line count. And to an offer with a BUNDLE group its answer bundles
+ * every m-line in their order, also those outside the group and those rejected
+ * with port 0, so for an offer the first m-line counts too (found by the fuzzer:
+ * `BUNDLE video0` with m=application first).
  */
-export function checkBundleTag(reading: Reading): void {
+export function checkBundleTag(reading: Reading, type: SessionDescription['type']): void {
   const { media, groups } = reading.parsed;
   // String(): sdp-transform reads a one-mid group such as `BUNDLE 0` as the number 0.
   const mids = groups?.find((candidate) => candidate.type === 'BUNDLE')?.mids;
@@ -62,6 +65,9 @@ export function checkBundleTag(reading: Reading): void {
   const tag = media.find((section) => midOf(section) === group[0]);
   if (tag?.type === 'application' || bundled[0]?.type === 'application') {
     throw new OperationError('the description bundles audio or video behind a data channel m-line (the first bundled m-line is m=application); GStreamer 1.22 needs an audio or video m-line first in the BUNDLE group');
+  }
+  if (type === 'offer' && media[0].type === 'application') {
+    throw new OperationError("the offer bundles audio or video and its first m-line is m=application: GStreamer 1.22's answer would bundle every m-line behind the data channel's, which it cannot; it needs an audio or video m-line first");
   }
 }
 
@@ -204,7 +210,7 @@ export class NegotiationGuard {
     checkIceCredentials(reading);
     // Mids first: the checks after it read one mid per m-line.
     checkMids(reading);
-    checkBundleTag(reading);
+    checkBundleTag(reading, description.type);
     checkRtpMaps(reading);
     checkDirections(reading);
     checkSsrcs(reading);
