@@ -54,9 +54,17 @@ describe('bad input', () => {
   it('candidates: malformed ones are TypeErrors, missing m-lines OperationErrors, and before a remote description InvalidStateError', async () => {
     const offer = await realOffer();
     await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: 0 })).rejects.toBeInstanceOf(InvalidStateError);
+    // In a description, a malformed candidate fails the whole description, as in browsers.
+    const withBadCandidate = offer.sdp.replace(/(a=mid:[^\r]*\r\n)/, `$1a=${HOST_CANDIDATE.replace(':1 1 ', ':1 NaN ')}\r\n`);
+    expect(withBadCandidate).toContain(' NaN UDP');
+    await expect(b.setRemoteDescription({ type: 'offer', sdp: withBadCandidate })).rejects.toThrow(/m-line 0 has a malformed a=candidate/);
     await b.setRemoteDescription(offer);
     await expect(b.addIceCandidate({ candidate: 'not a candidate', sdpMLineIndex: 0 })).rejects.toThrow(TypeError);
     await expect(b.addIceCandidate({ candidate: 'candidate:1 1 UDP 2122260223 127.0.0.1 port typ host', sdpMLineIndex: 0 })).rejects.toThrow(TypeError);
+    // Component ids are 1 to 256 (RFC 8839); libnice takes 0 with a CRITICAL.
+    for (const component of [0, 257]) {
+      await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE.replace(':1 1 ', `:1 ${component} `), sdpMLineIndex: 0 })).rejects.toThrow(TypeError);
+    }
     await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE })).rejects.toThrow(/sdpMLineIndex or sdpMid/);
     await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: -1 })).rejects.toThrow(TypeError);
     await expect(b.addIceCandidate({ candidate: HOST_CANDIDATE, sdpMLineIndex: 7 })).rejects.toBeInstanceOf(OperationError);

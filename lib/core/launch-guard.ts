@@ -28,7 +28,10 @@
 //   no bin (gst_element_link_pads_filtered: `GST_IS_BIN (parent)`);
 // - unbalanced parentheses: a branch is parsed inside `bin.( ... )`, and a `)`
 //   of its own closes that bin early (gst_element_link_pads_filtered:
-//   `GST_IS_BIN (parent)`).
+//   `GST_IS_BIN (parent)`);
+// - two elements of one bin with the same name (`a name=x ! b name=x ! caps ! c`):
+//   the bin refuses the second, and a caps filter linked to it has no bin to go
+//   in (gst_element_link_pads_filtered: `GST_IS_BIN (parent)`).
 import { GstError } from './errors.js';
 import { withInstallHint } from './missing-dependency.js';
 import { native } from './native.js';
@@ -84,14 +87,15 @@ function parseError(message: string, code: number): GstError {
  */
 export function checkBranchDescription(description: string): void {
   let seen = new Set<string>();
-  let depth = 0;
+  // Element names of each bin the description opens, the outermost first.
+  const names = [new Set<string>()];
   let previous = '';
   for (const token of tokens(description)) {
     if (token === '!' && previous === '!') throw parseError(`syntax error: an empty link ('! !') in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
     previous = token;
     if (token === ':') throw parseError(`the all-pads link ':' is not supported (GStreamer 1.22 links pads of either direction with it); use '!': ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.link);
-    if (token === '(') depth++;
-    if (token === ')' && --depth < 0) throw parseError(`syntax error: unbalanced ')' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
+    if (token === '(') names.push(new Set());
+    if (token === ')' && (names.pop(), names.length === 0)) throw parseError(`syntax error: unbalanced ')' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
     const equals = token.indexOf('=');
     if (token === '!' || token === '(' || token === ')' || equals <= 0) {
       seen = new Set(); // a link, a bin's edge, or the next element
@@ -100,8 +104,13 @@ export function checkBranchDescription(description: string): void {
     const property = token.slice(0, equals);
     if (seen.has(property)) throw parseError(`the description sets ${property} twice on one element: ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.couldNotSetProperty);
     seen.add(property);
+    if (property === 'name') {
+      const name = token.slice(equals + 1).replace(/^"(.*)"$/, '$1');
+      if (names.at(-1)!.has(name)) throw parseError(`two elements are named ${JSON.stringify(name)} in one bin: ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.link);
+      names.at(-1)!.add(name);
+    }
   }
-  if (depth !== 0) throw parseError(`syntax error: unbalanced '(' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
+  if (names.length !== 1) throw parseError(`syntax error: unbalanced '(' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
 }
 
 /**

@@ -3,7 +3,7 @@
 // checked here, in JavaScript, before webrtcbin sees the input, and refused with
 // the error a browser gives (see docs/reliability.md for each case).
 import { InvalidStateError, OperationError } from './errors.js';
-import { attributeValues as values, midOf, readSdp, type MediaDescription, type SdpReading } from './sdp.js';
+import { attributeValues as values, isWellFormedCandidate, midOf, readSdp, type MediaDescription, type SdpReading } from './sdp.js';
 import type { SessionDescription, SignalingState } from './types.js';
 
 /** What the checks read of one description, read once (readSdp: sdp-transform, plus the lines of each section for repeats). */
@@ -123,6 +123,18 @@ export function checkSsrcs(reading: Reading): void {
 }
 
 /**
+ * Every a=candidate in the description is well formed (RFC 8839), as a browser
+ * requires of the whole description. webrtcbin hands them to libnice, which
+ * takes a component id of 0 (a non-number reads as 0) and prints a CRITICAL.
+ */
+export function checkCandidates(reading: Reading): void {
+  reading.mediaAttributes.forEach((attributes, index) => {
+    const malformed = attributes.find((attribute) => attribute.startsWith('candidate:') && !isWellFormedCandidate(attribute));
+    if (malformed !== undefined) throw new OperationError(`m-line ${index} has a malformed a=${malformed.slice(0, 120)}`);
+  });
+}
+
+/**
  * webrtcbin takes SDP as a C string: a U+0000 cuts it there, so webrtcbin
  * applies a description other than the one given, and its next createOffer()
  * never settles (found by the fuzzer).
@@ -214,6 +226,7 @@ export class NegotiationGuard {
     checkRtpMaps(reading);
     checkDirections(reading);
     checkSsrcs(reading);
+    checkCandidates(reading);
     if (description.type !== 'offer') {
       const local = localDescription();
       if (local?.type === 'offer') checkAnswerMatchesOffer(reading, readSdp(local.sdp));

@@ -140,7 +140,17 @@ export function sendingMediaCount(sdp: string): number {
   return parse(sdp).media.filter((media) => (media.type === 'audio' || media.type === 'video') && !isRejected(media) && media.direction !== 'recvonly' && media.direction !== 'inactive').length;
 }
 
-const CANDIDATE = /^(a=)?candidate:\S+ \d+ (udp|tcp) \d+ \S+ \d+ typ (host|srflx|prflx|relay)( .*)?$/i;
+const CANDIDATE = /^(a=)?candidate:\S+ (\d+) (udp|tcp) \d+ \S+ \d+ typ (host|srflx|prflx|relay)( .*)?$/i;
+
+/**
+ * Whether a candidate attribute follows RFC 8839's grammar, with a component id
+ * from 1 to 256. libnice takes component 0 and prints a CRITICAL
+ * (nice_agent_set_remote_candidates: `component_id >= 1`; found by the fuzzer).
+ */
+export function isWellFormedCandidate(text: string): boolean {
+  const component = CANDIDATE.exec(text.trim())?.[2];
+  return component !== undefined && Number(component) >= 1 && Number(component) <= 256;
+}
 
 /**
  * Checks a candidate against the remote description's m-lines (their `mids`)
@@ -149,7 +159,7 @@ const CANDIDATE = /^(a=)?candidate:\S+ \d+ (udp|tcp) \d+ \S+ \d+ typ (host|srflx
  */
 export function candidateMLine(candidate: IceCandidate, mids: (string | null)[]): number {
   if (typeof candidate.candidate !== 'string') throw new TypeError('candidate.candidate must be a string');
-  if (!CANDIDATE.test(candidate.candidate.trim())) throw new TypeError(`malformed ICE candidate: ${JSON.stringify(candidate.candidate.slice(0, 120))}`);
+  if (!isWellFormedCandidate(candidate.candidate)) throw new TypeError(`malformed ICE candidate: ${JSON.stringify(candidate.candidate.slice(0, 120))}`);
   const { sdpMLineIndex, sdpMid } = candidate;
   if (typeof sdpMid === 'string' && sdpMid !== '') {
     const index = mids.indexOf(sdpMid);
