@@ -10,6 +10,7 @@
         "native/gst_error.cc",
         "native/object.cc",
         "native/pipeline.cc",
+        "native/parse.cc",
         "native/pipeline_branches.cc",
         "native/webrtcbin.cc",
         "native/data_channel.cc",

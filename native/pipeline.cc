@@ -12,6 +12,7 @@
 #include "bin_elements.h"
 #include "gst_error.h"
 #include "object.h"
+#include "parse.h"
 #include "value.h"
 
 namespace {
@@ -247,8 +248,7 @@ NativePipeline::NativePipeline(const Napi::CallbackInfo& info) : Napi::ObjectWra
     pipeline_ = GST_PIPELINE(gst_object_ref_sink(gst_pipeline_new(nullptr)));
   } else {
     GError* error = nullptr;
-    GstElement* element = gst_parse_launch_full(info[0].As<Napi::String>().Utf8Value().c_str(), nullptr,
-                                                GST_PARSE_FLAG_FATAL_ERRORS, &error);
+    GstElement* element = ParseLaunch(info[0].As<Napi::String>().Utf8Value(), &error);
     if (element == nullptr || error != nullptr) {
       Napi::Error jsError = MakeGstError(env, error);
       g_clear_error(&error);
@@ -378,8 +378,7 @@ Napi::Value NativePipeline::ElementsByFactory(const Napi::CallbackInfo& info) {
 Napi::Value NativePipeline::AddBin(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
   GError* error = nullptr;
-  GstElement* bin = gst_parse_bin_from_description_full(StringArg(info[0], "description").c_str(), TRUE, nullptr,
-                                                        GST_PARSE_FLAG_FATAL_ERRORS, &error);
+  GstElement* bin = ParseBin(StringArg(info[0], "description"), &error);
   if (bin == nullptr || error != nullptr) {
     Napi::Error jsError = MakeGstError(info.Env(), error);
     g_clear_error(&error);
@@ -475,7 +474,7 @@ Napi::Value NativePipeline::AddBinLater(const Napi::CallbackInfo& info) {
   const std::string description = StringArg(info[0], "description");
   // Locked until syncState(), as addBin() does: a pipeline state change must not start a branch before it is linked.
   return QueueCreation(info.Env(), true, [description](GError** error) {
-    return gst_parse_bin_from_description_full(description.c_str(), TRUE, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, error);
+    return ParseBin(description, error);
   });
 }
 

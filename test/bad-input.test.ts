@@ -96,6 +96,8 @@ describe('bad input', () => {
   it('a malformed track description is a GstError and leaves nothing behind', () => {
     expect(() => a.addTrack('videotestsrc ! ! rtpvp8pay')).toThrow(GstError);
     expect(() => a.addTrack('fakesrc ! fakesink')).toThrow(GstError); // no src pad to link to webrtcbin
+    // GStreamer's own linking would print a CRITICAL here (a request sink pad linked as a source): a parse error instead.
+    expect(() => a.addTrack('webrtcbin ! tee')).toThrow(/GStreamer cannot build this description: .*GST_PAD_IS_SRC/);
     expect(a.getTransceivers().length).toBe(0);
   });
 
