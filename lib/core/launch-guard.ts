@@ -95,7 +95,10 @@ export function checkBranchDescription(description: string): void {
     previous = token;
     if (token === ':') throw parseError(`the all-pads link ':' is not supported (GStreamer 1.22 links pads of either direction with it); use '!': ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.link);
     if (token === '(') names.push(new Set());
-    if (token === ')' && (names.pop(), names.length === 0)) throw parseError(`syntax error: unbalanced ')' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
+    if (token === ')') {
+      names.pop();
+      if (names.length === 0) throw parseError(`syntax error: unbalanced ')' in ${JSON.stringify(description.slice(0, 200))}`, PARSE_ERROR.syntax);
+    }
     const equals = token.indexOf('=');
     if (token === '!' || token === '(' || token === ')' || equals <= 0) {
       seen = new Set(); // a link, a bin's edge, or the next element
