@@ -7,7 +7,8 @@
 //
 //   npm run fuzz -- --minutes 3 [--asan] [--seed N] [--batch 25] [--out fuzz-findings]
 //   npm run fuzz -- --replay fuzz-findings/<finding>/case.json [--asan]
-//   npm run fuzz -- --soak 45 [--asan]   (teardown races: scripts/fuzz/soak-worker.cjs)
+//   npm run fuzz -- --soak 45 [--asan] [--scenario data-channel|fan-out]
+//     (teardown races: scripts/fuzz/soak-data-channel.cjs, soak-fan-out.cjs)
 //
 // --asan loads build-asan/'s addon (npm run build:asan) with the sanitizer
 // runtime preloaded (scripts/fuzz/asan-env.sh); see docs/reliability.md.
@@ -25,7 +26,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 
 function options(argv) {
-  const result = { minutes: 1, asan: false, seed: Date.now() % 1_000_000_000, batch: 25, out: join(root, 'fuzz-findings'), replay: null, stallSeconds: 45, soak: 0 };
+  const result = { minutes: 1, asan: false, seed: Date.now() % 1_000_000_000, batch: 25, out: join(root, 'fuzz-findings'), replay: null, stallSeconds: 45, soak: 0, scenario: 'data-channel' };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '');
     if (name === 'asan') result.asan = true;
@@ -110,25 +111,37 @@ function save(out, testCase, verdict, stderr, confirmed) {
   return folder;
 }
 
+/** The teardown soaks, each a worker script that runs cycles for a given time. */
+const SOAK_WORKERS = { 'data-channel': 'soak-data-channel.cjs', 'fan-out': 'soak-fan-out.cjs' };
+
 /**
- * The teardown soak: fails on a crash, a hang or a sanitizer report. GLib
- * CRITICALs are printed but do not fail it: GStreamer 1.22.0's data channel
- * teardown has a known race of its own (docs/reliability.md).
+ * A teardown soak: fails on a crash, a hang (including a worker that does not
+ * exit within a minute of its time) or a sanitizer report. The worker's
+ * `note: ` lines on stderr are printed. GLib CRITICALs are printed but do not fail it: GStreamer 1.22.0's data channel teardown has a
+ * known race of its own (docs/reliability.md).
  */
-function soak(seconds, environment) {
+function soak(scenario, seconds, environment) {
+  const worker = SOAK_WORKERS[scenario];
+  if (worker === undefined) throw new Error(`unknown soak scenario ${scenario}: one of ${Object.keys(SOAK_WORKERS).join(', ')}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...environment.preload, join(here, 'soak-worker.cjs'), String(seconds)], { env: environment.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...environment.preload, join(here, worker), String(seconds)], { env: environment.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, (seconds + 60) * 1000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      if (hung) stdout += `hang: still running ${seconds + 60} s after its start`;
       const criticals = stderr.split('\n').filter((line) => /CRITICAL/.test(line));
       const failed = code !== 0 || signal !== null || /AddressSanitizer|runtime error:/.test(stderr);
-      console.log(`soak: ${stdout.trim() || 'no result'}${failed ? ` FAILED (${signal ?? `exit code ${code}`})` : ''}`);
+      console.log(`soak ${scenario}: ${stdout.trim() || 'no result'}${failed ? ` FAILED (${signal ?? `exit code ${code}`})` : ''}`);
       for (const line of criticals.slice(0, 5)) console.log(`  known upstream report: ${line.trim()}`);
+      for (const line of stderr.split('\n').filter((l) => l.startsWith('note: ')).slice(0, 10)) console.log(`  ${line}`);
       if (failed) console.log(stderr.slice(-6000));
       resolve(!failed);
     });
@@ -138,7 +151,7 @@ function soak(seconds, environment) {
 async function main() {
   const settings = options(process.argv.slice(2));
   const environment = childEnvironment(settings.asan);
-  if (settings.soak > 0) process.exit((await soak(settings.soak, environment)) ? 0 : 1);
+  if (settings.soak > 0) process.exit((await soak(settings.scenario, settings.soak, environment)) ? 0 : 1);
   if (settings.replay !== null) {
     const testCase = JSON.parse(readFileSync(settings.replay, 'utf8'));
     const result = await runBatch([testCase], environment, settings.stallSeconds);

@@ -1,14 +1,23 @@
 // Teardown races under load, for the sanitizer build: two WebRtcBins in this
 // process exchange data channel traffic, and in each cycle one side closes the
 // channel, its WebRtcBin or the peer's while messages are in flight (issue 10
-// case 8: sctpdec pushing into a freed queue). Prints `cycles <n>` at the end;
-// a crash or a sanitizer report ends the process instead.
-//   node scripts/fuzz/soak-worker.cjs <seconds>
+// case 8: sctpdec pushing into a freed queue). Prints `cycles <n> {outcomes}` at
+// the end, then leaves the process to exit by itself: a thread or handle left
+// behind is a hang, which the runner reports. A crash or a sanitizer report ends
+// the process instead.
+//   node scripts/fuzz/soak-data-channel.cjs <seconds>
 const { WebRtcBin } = require('../../dist/cjs/index.js');
 
 const seconds = Number(process.argv[2] ?? 30);
 const OPEN_TIMEOUT_MS = 10_000;
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`'s value, or `fallback` after `ms`; the timer does not outlive it (the process must exit by itself). */
+function within(promise, ms, fallback) {
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms, fallback)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 function connect(a, b) {
   let queue = Promise.resolve();
@@ -34,9 +43,9 @@ async function cycle(variant, index) {
     connect(a, b);
     const channel = a.createDataChannel(`soak-${index}`);
     const remote = new Promise((resolve) => b.on('datachannel', resolve));
-    const opened = await Promise.race([new Promise((resolve) => channel.once('open', () => resolve(true))), wait(OPEN_TIMEOUT_MS).then(() => false)]);
+    const opened = await within(new Promise((resolve) => channel.once('open', () => resolve(true))), OPEN_TIMEOUT_MS, false);
     if (!opened) return 'no-open';
-    const peerChannel = await Promise.race([remote, wait(OPEN_TIMEOUT_MS)]);
+    const peerChannel = await within(remote, OPEN_TIMEOUT_MS, undefined);
     peerChannel?.on('message', () => undefined);
     const payload = Buffer.alloc(16 * 1024, index & 0xff);
     let sending = true;
@@ -77,5 +86,4 @@ async function cycle(variant, index) {
     cycles++;
   }
   process.stdout.write(`cycles ${cycles} ${JSON.stringify(outcomes)}\n`);
-  process.exit(0);
 })();
