@@ -19,7 +19,8 @@
         "native/bin_elements.cc",
         "native/keyframe_requests.cc",
         "native/pacer.cc",
-        "native/ice_socket_buffers.cc",
+        "native/ice_transports.cc",
+        "native/ice_state_sync.cc",
         "native/dtls_certificate.cc"
       ],
       "include_dirs": [
@@ -41,10 +42,10 @@
         "-Wall",
         "-Wextra",
         "-Wno-missing-field-initializers",
-        "<!@(pkg-config --cflags gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0)"
+        "<!@(pkg-config --cflags gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 nice)"
       ],
       "libraries": [
-        "<!@(pkg-config --libs gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0)"
+        "<!@(pkg-config --libs gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 nice)"
       ]
     },
     {

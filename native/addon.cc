@@ -15,7 +15,7 @@
 #include "dtls_certificate.h"
 #include "gop_cache.h"
 #include "gst_error.h"
-#include "ice_socket_buffers.h"
+#include "ice_transports.h"
 #include "object.h"
 #include "pipeline.h"
 #include "warm_up.h"
@@ -87,7 +87,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitWarmUp(env, exports);
   InitBinElements(env, exports);
   InitPacer(env, exports);
-  InitIceSocketBuffers(env, exports);
+  InitIceTransports(env, exports);
   InitDtlsCertificate(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));

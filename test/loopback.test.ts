@@ -139,6 +139,24 @@ describe('loopback', () => {
     expect((await late.createOffer()).sdp).toMatch(/\r\nm=video /);
   });
 
+  it('negotiates once for two tracks added together, and once more for a data channel added later', async () => {
+    const a = new WebRtcBin();
+    const b = new WebRtcBin();
+    open.push(a, b);
+    a.addTrack(VP8_SOURCE);
+    a.addTrack(OPUS_SOURCE);
+    const [offerer] = await PeerConnector.pair(a, b);
+    let negotiations = 0;
+    offerer.on('negotiated', () => negotiations++);
+    await until(() => a.connectionState === 'connected' && b.connectionState === 'connected', 'both peers are connected');
+    const channel = a.createDataChannel('later');
+    await nextEvent(channel, 'open');
+    // webrtcbin's request from before the first offer (the second track's caps) is answered by that
+    // offer: kept, it made a second offer of the same media.
+    expect(negotiations).toBe(2);
+    expect(a.localDescription!.sdp.match(/\r\nm=/g)).toHaveLength(3);
+  });
+
   it('emits a null candidate when gathering completes, after the real ones', async () => {
     const a = new WebRtcBin();
     const b = new WebRtcBin();

@@ -77,7 +77,11 @@ export function configureIceAgent(webrtcbin: NativeObject, config: IceAgentConfi
   if (properties.includes('stun-pacing-timer')) niceAgent.set('stun-pacing-timer', config.checkIntervalMs);
 }
 
-/** Larger kernel buffers for the webrtcbin's ICE sockets, applied natively as they are made (native/ice_socket_buffers.cc). */
-export function sizeIceSockets(webrtcbin: NativeObject): void {
-  native.iceSocketBuffers(webrtcbin, ICE_SOCKET_BUFFER_BYTES);
+/**
+ * Natively, on each of the webrtcbin's ICE transports as it is made (native/ice_transports.cc): larger kernel
+ * buffers for its sockets, and its state kept in step with libnice's, which GStreamer can leave at `checking`
+ * for good when a peer connects fast (native/ice_state_sync.cc).
+ */
+export function prepareIceTransports(webrtcbin: NativeObject): void {
+  native.prepareIceTransports(webrtcbin, ICE_SOCKET_BUFFER_BYTES);
 }

@@ -241,8 +241,11 @@ export interface Addon {
   hasElement(factory: string): boolean;
   /** The DTLS transports the webrtcbin makes from now on present the certificate and key in `pem` (native/dtls_certificate.cc); once per webrtcbin. */
   dtlsCertificate(webrtcbin: NativeObject, pem: string): void;
-  /** Asks for `bytes` of kernel send and receive buffer on the webrtcbin's ICE sockets, each time its gathering state changes (native/ice_socket_buffers.cc); once per webrtcbin. */
-  iceSocketBuffers(webrtcbin: NativeObject, bytes: number): void;
+  /**
+   * Prepares the webrtcbin's ICE transports each time its gathering state changes (native/ice_transports.cc):
+   * `bytes` of kernel send and receive buffer on their sockets, and their state kept in step with libnice's. Once per webrtcbin.
+   */
+  prepareIceTransports(webrtcbin: NativeObject, bytes: number): void;
   /** Every element inside a bin, at any depth (native/bin_elements.cc). */
   binElements(bin: NativeObject): NativeObject[];
   /** Gives each RTP session the webrtcbin makes from now on a pacer on its send path (native/pacer.cc). */

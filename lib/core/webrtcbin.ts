@@ -8,7 +8,7 @@ import { correctFingerprints, presentDtlsCertificate } from './dtls-certificate.
 import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { applyFec, checkFec, type FecOptions, type FecSetting, hasFecChoice } from './fec.js';
-import { configureIceAgent, iceAgentConfig, iceAgentSettings, sizeIceSockets } from './ice-agent.js';
+import { configureIceAgent, iceAgentConfig, iceAgentSettings, prepareIceTransports } from './ice-agent.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { DEFAULT_RECEIVE_LATENCY_MS } from './jitterbuffer.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
@@ -288,7 +288,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** Wraps a webrtcbin element: our handlers on its signals, and its states as they are now. */
   private bind(element: NativeObject): void {
     configureIceAgent(element, this.iceAgent);
-    sizeIceSockets(element);
+    prepareIceTransports(element);
     presentDtlsCertificate(element);
     // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
     native.dataChannelUniqueAssociation(element);
@@ -320,7 +320,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.states = { 'connection-state': 'new', 'ice-connection-state': 'new', 'ice-gathering-state': 'new' };
     const handle = pipelineHandle(this.pipeline);
     created.catch((error: unknown) => handle.reportError(error));
-    this.holdOperationsUntil(created.then(() => !this.isClosed && (sizeIceSockets(element), presentDtlsCertificate(element), this.addTurnServers(bound))));
+    this.holdOperationsUntil(created.then(() => !this.isClosed && (prepareIceTransports(element), presentDtlsCertificate(element), this.addTurnServers(bound))));
   }
 
   private attachNative(bound: NativeWebRtcBin, element: NativeObject, name: string): void {
@@ -1039,9 +1039,16 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.onLocalCandidate(data?.sdpMLineIndex as number, data?.candidate as string);
         break;
       case 'state': {
-        const property = data?.property as StateProperty;
         const value = data?.value as string;
-        // The signaling state is W3C's, kept by the operations (webrtcbin's changes before its promise replies).
+        if (data?.property === 'signaling-state') {
+          // The signaling state is W3C's, kept by the operations (webrtcbin's changes before its
+          // promise replies). But webrtcbin back in stable re-checks whether negotiation is needed
+          // and asks again (after this event) if so: a request from before is answered by this
+          // negotiation. Kept, it made a second, needless offer when caps arrived just before the first.
+          if (value === 'stable') this.negotiationWanted = false;
+          break;
+        }
+        const property = data?.property as StateProperty;
         if (!(property in STATE_EVENTS) || this.states[property] === value) break;
         // Browsers go checking, connected, completed; libnice may report completed straight away.
         if (property === 'ice-connection-state' && value === 'completed' && (this.states[property] === 'checking' || this.states[property] === 'new')) {

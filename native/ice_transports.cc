@@ -1,9 +1,11 @@
-// iceSocketBuffers(webrtcbin, bytes): asks the kernel for `bytes` of send and
-// receive buffer on every UDP socket of the webrtcbin's ICE transports, each
-// time its ICE gathering state changes (the sockets exist from the start of
-// gathering; setting again is harmless).
+// prepareIceTransports(webrtcbin, bytes): prepares each of the webrtcbin's ICE
+// transports each time its ICE gathering state changes (the transports and
+// their sockets exist from the start of gathering; preparing again is
+// harmless):
+// - asks the kernel for `bytes` of send and receive buffer on its UDP sockets;
+// - keeps its state in step with libnice's (ice_state_sync.cc).
 //
-// Why: libnice's sockets keep the system default (net.core.rmem_default, 208
+// Why the buffers: libnice's sockets keep the system default (net.core.rmem_default, 208
 // KiB on Linux). An SCTP burst on loopback overruns that while nicesrc's thread
 // waits for a core, the kernel drops datagrams, and GStreamer's SCTP (usrsctp,
 // 1 s minimum retransmission timeout, not reachable in 1.22) stalls a second per
@@ -18,13 +20,14 @@
 #include <gst/webrtc/webrtc.h>
 #include <napi.h>
 
-#include "ice_socket_buffers.h"
+#include "ice_state_sync.h"
+#include "ice_transports.h"
 #include "object.h"
 
 namespace {
 
-// The ICE transport under a GstWebRTCDTLSTransport: the buffer sizes, where it has them.
-void SizeIceTransport(GObject* dtlsTransport, int bytes) {
+// The ICE transport under a GstWebRTCDTLSTransport: the buffer sizes, where it has them, and the state sync.
+void PrepareIceTransport(GObject* dtlsTransport, int bytes) {
   if (dtlsTransport == nullptr) return;
   GObject* ice = nullptr;
   g_object_get(dtlsTransport, "transport", &ice, nullptr);
@@ -33,6 +36,7 @@ void SizeIceTransport(GObject* dtlsTransport, int bytes) {
   if (g_object_class_find_property(type, "receive-buffer-size") != nullptr && g_object_class_find_property(type, "send-buffer-size") != nullptr) {
     g_object_set(ice, "send-buffer-size", bytes, "receive-buffer-size", bytes, nullptr);
   }
+  SyncIceTransportState(ice);
   g_object_unref(ice);
 }
 
@@ -47,7 +51,7 @@ void OnGatheringState(GstElement* webrtcbin, GParamSpec*, gpointer data) {
   const int bytes = GPOINTER_TO_INT(data);
   if (GObject* sctp = ObjectProperty(webrtcbin, "sctp-transport")) {
     GObject* dtls = ObjectProperty(sctp, "transport");
-    SizeIceTransport(dtls, bytes);
+    PrepareIceTransport(dtls, bytes);
     if (dtls != nullptr) g_object_unref(dtls);
     g_object_unref(sctp);
   }
@@ -60,7 +64,7 @@ void OnGatheringState(GstElement* webrtcbin, GParamSpec*, gpointer data) {
       GObject* side = ObjectProperty(transceiver, end);
       if (side == nullptr) continue;
       GObject* dtls = ObjectProperty(side, "transport");
-      SizeIceTransport(dtls, bytes);
+      PrepareIceTransport(dtls, bytes);
       if (dtls != nullptr) g_object_unref(dtls);
       g_object_unref(side);
     }
@@ -68,23 +72,23 @@ void OnGatheringState(GstElement* webrtcbin, GParamSpec*, gpointer data) {
   g_array_unref(transceivers);
 }
 
-// iceSocketBuffers(webrtcbin, bytes): connects the handler once per webrtcbin
+// prepareIceTransports(webrtcbin, bytes): connects the handler once per webrtcbin
 // (later calls change nothing). JS thread: takes no webrtcbin lock.
-void IceSocketBuffers(const Napi::CallbackInfo& info) {
+void PrepareIceTransports(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ObjectRef webrtcbin = NativeObject::From(info[0]);
   if (webrtcbin == nullptr || !GST_IS_BIN(webrtcbin.get())) throw Napi::TypeError::New(env, "expected a webrtcbin");
   if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "bytes must be a number");
   const int64_t bytes = info[1].As<Napi::Number>().Int64Value();
   if (bytes < 1 || bytes > G_MAXINT / 2) throw Napi::TypeError::New(env, "bytes must be a positive int32");
-  static GQuark sized = g_quark_from_static_string("gst-webrtc-node-ice-socket-buffers");
-  if (g_object_get_qdata(webrtcbin.get(), sized) != nullptr) return;
-  g_object_set_qdata(webrtcbin.get(), sized, GINT_TO_POINTER(1));
+  static GQuark prepared = g_quark_from_static_string("gst-webrtc-node-ice-transports");
+  if (g_object_get_qdata(webrtcbin.get(), prepared) != nullptr) return;
+  g_object_set_qdata(webrtcbin.get(), prepared, GINT_TO_POINTER(1));
   g_signal_connect(webrtcbin.get(), "notify::ice-gathering-state", G_CALLBACK(OnGatheringState), GINT_TO_POINTER(static_cast<int>(bytes)));
 }
 
 }  // namespace
 
-void InitIceSocketBuffers(Napi::Env env, Napi::Object exports) {
-  exports.Set("iceSocketBuffers", Napi::Function::New<IceSocketBuffers>(env, "iceSocketBuffers"));
+void InitIceTransports(Napi::Env env, Napi::Object exports) {
+  exports.Set("prepareIceTransports", Napi::Function::New<PrepareIceTransports>(env, "prepareIceTransports"));
 }
