@@ -98,6 +98,18 @@ describe('connection transports', () => {
     expect([...(await gatheredTransports({ iceTcp: true }))].sort()).toEqual(['tcp', 'udp']);
   });
 
+  it('paces ICE checks 1 ms apart by default, 5 ms with a TURN server, and as asked', () => {
+    const pacing = (options: WebRtcBinOptions) => {
+      const webrtcbin = new WebRtcBin(options);
+      opened.push(webrtcbin);
+      const agent = (webrtcbin.element.get('ice-agent') as Element).get('agent') as Element;
+      return agent.get('stun-pacing-timer');
+    };
+    expect(pacing({})).toBe(1);
+    expect(pacing({ iceServers: [{ urls: 'turn:127.0.0.1:3478', username: 'user', credential: 'secret' }] })).toBe(5);
+    expect(pacing({ iceCheckInterval: 20 })).toBe(20);
+  });
+
   it('ICE sockets get the larger kernel buffers, as far as net.core.rmem_max allows', async () => {
     await connectedPair();
     const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));

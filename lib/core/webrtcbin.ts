@@ -59,7 +59,7 @@ export interface WebRtcBinOptions {
   name?: string;
   /**
    * Milliseconds between two ICE connectivity checks (libnice's
-   * `stun-pacing-timer`, RFC 8445's Ta), 1 to 1000. Default 2 without a TURN
+   * `stun-pacing-timer`, RFC 8445's Ta), 1 to 1000. Default 1 without a TURN
    * server (checks go straight to the peer's addresses, a few dozen at most: a
    * loopback or LAN pair connects in a few milliseconds), 5 with one (every
    * check is a request the server relays; RFC 8445 asks for no more than one
