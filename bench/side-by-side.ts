@@ -155,8 +155,8 @@ export async function sideBySide({ quick, log }: FigureOptions): Promise<Figure>
       `Host candidates are the machine's own addresses, so all traffic stays on this machine. ` +
       `Connected: ${connections} connections one after another after one left out (the first in the process), from creating the two ` +
       `peers to both reporting connectionState "connected" (ICE and DTLS up; the "ICE connected" row stops at both ` +
-      `reporting iceConnectionState "connected" or "completed", before DTLS where the stack reports it so; webrtcbin 1.22 leaves its ` +
-      `ice-connection-state at "new", so this library has none); "data" carries one data channel (both ends open before the pair is ` +
+      `reporting iceConnectionState "connected" or "completed", before DTLS where the stack reports it so); "data" carries one data ` +
+      `channel (both ends open before the pair is ` +
       `closed), "video" one send-only video stream (this library sends a live VP8 test pattern; the others negotiate a VP8 track ` +
       `without frames). ${BURST_PAIRS} pairs at once: after one pair made and closed, ${BURST_PAIRS} data channel pairs started in ` +
       `consecutive event-loop turns, timed until all are connected, under perf_hooks.monitorEventLoopDelay (sampling every ` +

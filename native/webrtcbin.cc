@@ -43,6 +43,44 @@ void OnStateNotify(GObject* webrtcbin, GParamSpec* spec, gpointer data) {
   static_cast<DispatchTarget*>(data)->Post("state", state);
 }
 
+// The data channels' ICE transport, watched on its own: webrtcbin 1.22 leaves
+// it out of its ice-connection-state (it collates transceivers only), so a
+// connection with data channels alone stays "new" there. JS collates it in.
+void OnSctpIceStateNotify(GObject* transport, GParamSpec*, gpointer data) {
+  GstWebRTCICEConnectionState state = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
+  g_object_get(transport, "state", &state, nullptr);
+  static const gpointer states = g_type_class_ref(GST_TYPE_WEBRTC_ICE_CONNECTION_STATE);  // kept for the process
+  GEnumValue* nick = g_enum_get_value(G_ENUM_CLASS(states), state);
+  static_cast<DispatchTarget*>(data)->Post(
+      "state", gst_structure_new("state", "property", G_TYPE_STRING, "sctp-ice-connection-state", "value", G_TYPE_STRING, nick != nullptr ? nick->value_nick : "new", nullptr));
+}
+
+// notify::ice-gathering-state: the SCTP transport exists once gathering starts
+// (webrtcbin announces no notify::sctp-transport). Runs on webrtcbin's thread
+// with its lock released; watches that transport's ICE transport once.
+void WatchSctpIceState(GObject* webrtcbin, GParamSpec*, gpointer data) {
+  GObject* sctp = nullptr;
+  g_object_get(webrtcbin, "sctp-transport", &sctp, nullptr);
+  if (sctp == nullptr) return;
+  GObject* dtls = nullptr;
+  g_object_get(sctp, "transport", &dtls, nullptr);
+  g_object_unref(sctp);
+  if (dtls == nullptr) return;
+  GObject* ice = nullptr;
+  g_object_get(dtls, "transport", &ice, nullptr);
+  g_object_unref(dtls);
+  if (ice == nullptr) return;
+  static const GQuark watched = g_quark_from_static_string("gst-webrtc-node-sctp-ice-state");
+  if (g_object_get_qdata(ice, watched) == nullptr) {  // this thread is the only one that sets it
+    g_object_set_qdata(ice, watched, GINT_TO_POINTER(1));
+    auto* target = static_cast<DispatchTarget*>(data);
+    g_signal_connect_data(ice, "notify::state", G_CALLBACK(OnSctpIceStateNotify), DispatchTarget::New(target->dispatcher, target->target),
+                          DispatchTarget::Free, static_cast<GConnectFlags>(0));
+    OnSctpIceStateNotify(ice, nullptr, data);
+  }
+  g_object_unref(ice);
+}
+
 // notify::caps, not a pad probe: a sink pad stores its caps only after its event
 // function returns, and webrtcbin asks for negotiation from inside that function.
 // A probe would post before JS can see the caps, and JS would wait forever.
@@ -294,7 +332,7 @@ struct NativeWebRtcBin::Attachment {
     const char* signal;
     GCallback callback;
   };
-  static constexpr int kSignalCount = 8;
+  static constexpr int kSignalCount = 9;
   static const Handler* Signals() {
     static const Handler signals[kSignalCount] = {
         {"on-negotiation-needed", G_CALLBACK(OnNegotiationNeeded)},
@@ -303,6 +341,7 @@ struct NativeWebRtcBin::Attachment {
         {"notify::ice-connection-state", G_CALLBACK(OnStateNotify)},
         {"notify::ice-gathering-state", G_CALLBACK(OnStateNotify)},
         {"notify::signaling-state", G_CALLBACK(OnStateNotify)},
+        {"notify::ice-gathering-state", G_CALLBACK(WatchSctpIceState)},
         {"pad-added", G_CALLBACK(OnPadAdded)},
         {"on-data-channel", G_CALLBACK(OnDataChannel)},
     };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { InvalidStateError, type IceCandidate, Pipeline, WebRtcBin } from '../lib/index.js';
+import { InvalidStateError, type IceCandidate, PeerConnector, Pipeline, WebRtcBin } from '../lib/index.js';
 import { rendered, VP8_SOURCE } from './support/media.js';
 import { nextEvent, until } from './support/wait.js';
 import { useWebRtcBinPairs } from './support/webrtcbins.js';
@@ -93,6 +93,25 @@ describe('event timing', () => {
     await nextEvent(a, 'icecandidate', (candidate) => candidate === null);
     expect(candidates.length).toBeGreaterThan(0);
     for (const candidate of candidates) expect(candidate.sdpMid).toMatch(/^(video|audio)\d+$/);
+  });
+});
+
+describe('states', () => {
+  it('a connection with data channels only reports its ICE state, as browsers do (webrtcbin leaves its own at new)', async () => {
+    const [a, b] = pair();
+    const seen: Record<'a' | 'b', string[]> = { a: [], b: [] };
+    a.on('iceconnectionstatechange', (state) => seen.a.push(state));
+    b.on('iceconnectionstatechange', (state) => seen.b.push(state));
+    a.createDataChannel('only');
+    await PeerConnector.pair(a, b);
+    await until(() => a.connectionState === 'connected' && b.connectionState === 'connected', 'both peers are connected');
+    for (const [peer, states] of [[a, seen.a], [b, seen.b]] as const) {
+      expect(states[0]).toBe('checking');
+      expect(states.slice(1, 2)).toEqual(['connected']);
+      expect(['connected', 'completed']).toContain(peer.iceConnectionState);
+    }
+    a.close();
+    expect(a.iceConnectionState).toBe('closed');
   });
 });
 

@@ -3,15 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type DataChannel, gstreamerVersion, PeerConnector, Pipeline, WebRtcBin } from '../../lib/index.js';
-import { deferred, type ChannelEnds, type ConnectedPair, type ConnectionKind, type Stack, withTimeout } from './stack.js';
+import { deferred, iceUp, type ChannelEnds, type ConnectedPair, type ConnectionKind, type Stack, withTimeout } from './stack.js';
 
 /** The video sender: the same live VP8 source as figures 1 and 2, without audio. */
 const VIDEO_SENDER =
   'videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=480,framerate=30/1 ' +
   '! vp8enc deadline=1 ! rtpvp8pay pt=96 ! webrtcbin name=tx bundle-policy=max-bundle';
-
-/** webrtcbin 1.22 leaves its ice-connection-state at "new" on a working connection, so there is no ICE-connected time. */
-const ICE_STATE_NOT_REPORTED = NaN;
 
 function bothConnected(peers: WebRtcBin[]): Promise<void> {
   return Promise.all(
@@ -22,6 +19,18 @@ function bothConnected(peers: WebRtcBin[]): Promise<void> {
       return done.promise;
     }),
   ).then(() => undefined);
+}
+
+/** When both peers' iceConnectionState is up (connected or completed). */
+function bothIceUp(peers: WebRtcBin[]): Promise<number> {
+  return Promise.all(
+    peers.map((peer) => {
+      const done = deferred();
+      if (iceUp(peer.iceConnectionState)) done.resolve();
+      peer.on('iceconnectionstatechange', (state) => iceUp(state) && done.resolve());
+      return done.promise;
+    }),
+  ).then(() => performance.now());
 }
 
 function channelEnds(sender: DataChannel, receiver: DataChannel): ChannelEnds {
@@ -46,13 +55,14 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
   };
   try {
     const connected = bothConnected([a, b]);
+    const iceAt = bothIceUp([a, b]);
     if (kind === 'video') {
       b.on('track', (track) => void track.link('fakesink sync=false async=false'));
       const negotiated = PeerConnector.pair(a, b);
       await txPipeline!.play();
       await withTimeout(negotiated, 'negotiation');
       await withTimeout(connected, 'both peers connected');
-      return { connectedMs: performance.now() - started, iceConnectedMs: ICE_STATE_NOT_REPORTED, close };
+      return { connectedMs: performance.now() - started, iceConnectedMs: (await withTimeout(iceAt, 'ICE up on both')) - started, close };
     }
     const sender = a.createDataChannel('bench');
     const announced = deferred<DataChannel>();
@@ -65,7 +75,8 @@ async function connect(kind: ConnectionKind): Promise<ConnectedPair> {
     const receiver = await withTimeout(announced.promise, 'the datachannel event');
     if (receiver.readyState !== 'open') await withTimeout(new Promise<void>((resolve) => receiver.once('open', () => resolve())), 'the receiving channel to open');
     await withTimeout(senderOpen.promise, 'the sending channel to open');
-    return { connectedMs, iceConnectedMs: ICE_STATE_NOT_REPORTED, channel: channelEnds(sender, receiver), close };
+    const iceConnectedMs = (await withTimeout(iceAt, 'ICE up on both')) - started;
+    return { connectedMs, iceConnectedMs, channel: channelEnds(sender, receiver), close };
   } catch (error) {
     close();
     throw error;

@@ -9,6 +9,7 @@ import { Element } from './element.js';
 import { GstError, InvalidStateError, OperationError } from './errors.js';
 import { applyFec, checkFec, type FecOptions, type FecSetting, hasFecChoice } from './fec.js';
 import { configureIceAgent, iceAgentConfig, iceAgentSettings, prepareIceTransports } from './ice-agent.js';
+import { collateIceConnectionState } from './ice-connection-state.js';
 import { toWebRtcBinIceServers } from './ice-servers.js';
 import { DEFAULT_RECEIVE_LATENCY_MS } from './jitterbuffer.js';
 import { missingElementError, withInstallHint } from './missing-dependency.js';
@@ -206,6 +207,10 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   /** Refuses what would hit a webrtcbin 1.22 assertion (lib/core/sdp-guard.ts). */
   private readonly guard = new NegotiationGuard();
   private states!: Record<StateProperty, string>;
+  /** webrtcbin's ice-connection-state, over the transceivers' transports only; `states` has the collated one. */
+  private transceiversIceState: IceConnectionState = 'new';
+  /** The data channels' ICE transport's state, once there is one (native/webrtcbin.cc). */
+  private dataChannelIceState: IceConnectionState | null = null;
   /** The operations chain: the tail of the operations queued so far, and how many have not finished. */
   private chainTail: Promise<void> = Promise.resolve();
   private queuedOperations = 0;
@@ -306,6 +311,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
       'ice-connection-state': element.get('ice-connection-state') as string,
       'ice-gathering-state': element.get('ice-gathering-state') as string,
     };
+    this.transceiversIceState = this.states['ice-connection-state'] as IceConnectionState;
   }
 
   /**
@@ -1039,7 +1045,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
         this.onLocalCandidate(data?.sdpMLineIndex as number, data?.candidate as string);
         break;
       case 'state': {
-        const value = data?.value as string;
+        let value = data?.value as string;
         if (data?.property === 'signaling-state') {
           // The signaling state is W3C's, kept by the operations (webrtcbin's changes before its
           // promise replies). But webrtcbin back in stable re-checks whether negotiation is needed
@@ -1048,7 +1054,13 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
           if (value === 'stable') this.negotiationWanted = false;
           break;
         }
-        const property = data?.property as StateProperty;
+        let property = data?.property as StateProperty | 'sctp-ice-connection-state';
+        if (property === 'ice-connection-state') this.transceiversIceState = value as IceConnectionState;
+        if (property === 'sctp-ice-connection-state') this.dataChannelIceState = value as IceConnectionState;
+        if (property === 'ice-connection-state' || property === 'sctp-ice-connection-state') {
+          property = 'ice-connection-state';
+          value = collateIceConnectionState(this.transceiversIceState, this.dataChannelIceState);
+        }
         if (!(property in STATE_EVENTS) || this.states[property] === value) break;
         // Browsers go checking, connected, completed; libnice may report completed straight away.
         if (property === 'ice-connection-state' && value === 'completed' && (this.states[property] === 'checking' || this.states[property] === 'new')) {
