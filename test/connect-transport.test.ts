@@ -140,6 +140,6 @@ describe('connection transports', () => {
       }
       for (const webrtcbin of opened.splice(0)) webrtcbin.close();
     }
-    expect(stuck).toEqual([]);
+    expect(stuck, stuck.join('; ')).toEqual([]);
   }, 240_000);
 });

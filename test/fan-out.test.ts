@@ -328,7 +328,7 @@ describe('MediaFanOut', () => {
       }
     }
     for (const slot of [...active]) await leave(slot);
-    expect(stalls, `seed ${seed}`).toEqual([]);
+    expect(stalls, `seed ${seed}: ${stalls.join('; ')}`).toEqual([]);
     expect(errors.map((e) => e.message)).toEqual([]);
     expect(joins, `seed ${seed}`).toBeGreaterThanOrEqual(10);
     expect(leaves).toBe(joins);
