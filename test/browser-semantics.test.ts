@@ -152,6 +152,28 @@ describe('what it accepts', () => {
     expect(result.status).toBe(0);
   });
 
+  it('an offer whose first m-line is rejected (port 0, outside BUNDLE): the answer rejects it too, with nothing on stderr', () => {
+    // webrtcbin answered it as accepted, in its BUNDLE group, and applying that answer printed
+    // a GLib warning (_connect_output_stream: code should not be reached).
+    const script = `
+      const { readFileSync } = require('node:fs');
+      const { WebRtcBin } = require(${JSON.stringify(join(__dirname, '../dist/cjs/index.js'))});
+      const sdp = readFileSync(${JSON.stringify(join(__dirname, 'fixtures/fuzz/seeds/chromium-offer-av-data.sdp'))}, 'utf8')
+        .replace(/\\r?\\n/g, '\\r\\n').replace('m=video 9 ', 'm=video 0 ').replace('a=group:BUNDLE 0 1 2', 'a=group:BUNDLE 1 2');
+      const answerer = new WebRtcBin();
+      (async () => {
+        await answerer.setRemoteDescription({ type: 'offer', sdp });
+        await answerer.setLocalDescription();
+        const answer = answerer.localDescription.sdp;
+        console.log(answer.match(/^m=\\S+ \\d+|^a=group:.*$/gm).join('|'));
+        answerer.close();
+      })();`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('a=group:BUNDLE 1 2|m=video 0|m=audio 9|m=application 9');
+    expect(result.status).toBe(0);
+  });
+
   it('a data channel created before play() opens once the pipeline plays and negotiates', async () => {
     const pipeline = new Pipeline('webrtcbin name=tx');
     const b = new WebRtcBin();

@@ -120,6 +120,32 @@ export function normalizeRemoteSdp(sdp: string): string {
 }
 
 /**
+ * An answer that rejects what its offer rejected (RFC 3264 section 6, JSEP
+ * section 5.3.1): webrtcbin 1.22 answers an m-section offered with port 0 as if
+ * it were offered, and keeps it in its BUNDLE group. A browser offers that after
+ * `transceiver.stop()`, and Chromium then refuses the answer ("A BUNDLE group in
+ * answer contains a MID='1' that was not in the offered group"). Such sections
+ * get port 0 and leave the BUNDLE group; webrtcbin skips port-0 sections when
+ * the answer is applied.
+ */
+export function rejectAsOffered(answerSdp: string, offerSdp: string): string {
+  if (!/^m=\S+ 0[ /]/m.test(offerSdp)) return answerSdp; // nothing rejected: nothing to parse
+  const offered = parse(offerSdp).media;
+  if (!offered.some(isRejected)) return answerSdp;
+  const rejectedMids = new Set(offered.filter(isRejected).map(midOf).filter((mid) => mid !== null));
+  const eol = answerSdp.includes('\r\n') ? '\r\n' : '\n';
+  const [session, ...sections] = answerSdp.split(/\r?\n(?=m=)/);
+  const group = (line: string) => {
+    const [tag, ...mids] = line.split(' ');
+    const kept = mids.filter((mid) => !rejectedMids.has(mid));
+    return kept.length > 0 ? [tag, ...kept].join(' ') : null;
+  };
+  const sessionLines = session.split(/\r?\n/).flatMap((line) => (line.startsWith('a=group:BUNDLE') ? (group(line) ?? []) : [line]));
+  const answered = sections.map((section, index) => (offered[index] !== undefined && isRejected(offered[index]) ? section.replace(/^(m=\S+) \d+/, '$1 0') : section));
+  return [sessionLines.join(eol), ...answered].join(eol);
+}
+
+/**
  * Adds a local candidate to a description's text at its m-line, as browsers show
  * gathered candidates in localDescription (non-trickle peers read them there).
  */

@@ -19,7 +19,7 @@ import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-hand
 import { receiveCapsFor } from './receive-feedback.js';
 import { tuneRtcpTiming } from './rtcp-timing.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
-import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, withCandidate } from './sdp.js';
+import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, rejectAsOffered, withCandidate } from './sdp.js';
 import { NegotiationGuard } from './sdp-guard.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
@@ -676,7 +676,9 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.guard.checkCreateAnswer(this.signaling);
     await this.sinkCapsReady();
     this.applyDefaultFec();
-    return this.guard.created(descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id, { videoNack: true })), 'answer'));
+    const answer = descriptionFrom(await this.request('createAnswer', (id) => this.native.createAnswer(id, { videoNack: true })), 'answer');
+    const offer = this.remoteDescription;
+    return this.guard.created(offer === null ? answer : { ...answer, sdp: rejectAsOffered(answer.sdp, offer.sdp) });
   }
 
   /**
