@@ -12,9 +12,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // A stopgap, reported in the closing note: under a loaded 2-core machine a few
-    // tests still lose a rare race (a WHIP session that never connects in 1 of ~2,500
-    // connections). A failing test is run once more and the retry is printed; a test
-    // that fails twice fails the run. Remove once those races are found.
+    // tests still lose a rare race. One was found on 2026-12-02 (an ICE transport left
+    // `checking` for good, native/ice_state_sync.cc), which may have been the WHIP
+    // session that never connected in 1 of ~2,500. A failing test is run once more,
+    // and the summary names it with the error of its failed attempt; a test that
+    // fails twice fails the run. Remove once the runs show no retries.
     retry: 1,
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
