@@ -8,7 +8,8 @@
 // check intervals). The transport then stays `checking` for good although the
 // component is ready, and webrtcbin starts DTLS and lets media in only on
 // `connected` or `completed` (transportsendbin.c, transportreceivebin.c): the
-// peer never connects. GStreamer 1.22 to 1.26 and libnice 0.1.21 all do this.
+// peer never connects. Seen with GStreamer 1.22.0 and libnice 0.1.21; the
+// transport's handler is unchanged in GStreamer's main branch (2026).
 //
 // The fix: after every state change of the transport (GObject notify handlers
 // run in connection order, so after the transport's own), compare the state
