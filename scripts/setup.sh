@@ -43,7 +43,9 @@ else
 fi
 
 # 2. npm dependencies (before the build: node-addon-api and node-gyp come from npm).
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm writes node_modules/.package-lock.json last: without it the install is missing or partial
+# (dash's -nt is false when the second file does not exist, so test it on its own).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
   # npm ci installs exactly the committed lockfile and never rewrites it.
   npm ci --no-audit --no-fund --ignore-scripts >/dev/null
