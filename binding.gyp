@@ -21,6 +21,8 @@
         "native/pacer.cc",
         "native/ice_transports.cc",
         "native/ice_state_sync.cc",
+        "native/sctp_send_window.cc",
+        "native/sctp_transport.cc",
         "native/dtls_certificate.cc"
       ],
       "include_dirs": [

@@ -16,6 +16,7 @@
 #include "gop_cache.h"
 #include "gst_error.h"
 #include "ice_transports.h"
+#include "sctp_transport.h"
 #include "object.h"
 #include "pipeline.h"
 #include "warm_up.h"
@@ -88,6 +89,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBinElements(env, exports);
   InitPacer(env, exports);
   InitIceTransports(env, exports);
+  InitSctpTransport(env, exports);
   InitDtlsCertificate(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));

@@ -397,81 +397,6 @@ void Unblock(const Napi::CallbackInfo& info) {
   gst_object_unref(encoder);
 }
 
-// SCTP association ids. GStreamer 1.22's SCTP elements find their usrsctp
-// association in a process-wide table by `sctp-association-id`, and webrtcbin
-// draws that id at random from 0-65534 (webrtcsctptransport.c). Two webrtcbins
-// of one process that draw the same id share one association: their SCTP never
-// forms, so their connections reach 'connected' and no data channel ever opens
-// (issue 10 case 9: 20 pairs at once in one process). So every webrtcbin we
-// wrap gets an id no other live one of ours has, set on its SCTP encoder and
-// decoder as webrtcbin adds them (they stay in NULL, locked, until DTLS is up,
-// and take the id only then). The id is given back when the webrtcbin goes.
-class AssociationIds {
- public:
-  static AssociationIds& Instance() {
-    static AssociationIds* ids = new AssociationIds();  // never destroyed: finalizers may run at exit
-    return *ids;
-  }
-  guint Take() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // 1-65534: webrtcbin's own range. Held ids are few; the search is short.
-    do next_ = next_ % 65534 + 1;
-    while (held_.count(next_) != 0);
-    held_.insert(next_);
-    return next_;
-  }
-  void Give(guint id) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    held_.erase(id);
-  }
-
- private:
-  std::mutex mutex_;
-  std::set<guint> held_;
-  guint next_ = 0;
-};
-
-GQuark AssociationQuark() {
-  static GQuark quark = g_quark_from_static_string("gst-webrtc-node-sctp-association-id");
-  return quark;
-}
-
-void GiveAssociationId(gpointer id) { AssociationIds::Instance().Give(GPOINTER_TO_UINT(id)); }
-
-// webrtcbin's element-added, on the thread that adds (webrtcbin's own).
-void OnWebRtcBinChildAdded(GstBin* webrtcbin, GstElement* child, gpointer) {
-  GstElementFactory* factory = gst_element_get_factory(child);
-  const char* name = factory != nullptr ? GST_OBJECT_NAME(factory) : nullptr;
-  if (g_strcmp0(name, "sctpenc") != 0 && g_strcmp0(name, "sctpdec") != 0) return;
-  // A webrtcbin has one SCTP transport: the encoder and the decoder share its id.
-  GST_OBJECT_LOCK(webrtcbin);
-  guint id = GPOINTER_TO_UINT(g_object_get_qdata(G_OBJECT(webrtcbin), AssociationQuark()));
-  if (id == 0) {
-    id = AssociationIds::Instance().Take();
-    g_object_set_qdata_full(G_OBJECT(webrtcbin), AssociationQuark(), GUINT_TO_POINTER(id), GiveAssociationId);
-  }
-  GST_OBJECT_UNLOCK(webrtcbin);
-  g_object_set(child, "sctp-association-id", id, nullptr);
-}
-
-// dataChannelUniqueAssociation(webrtcbin): see AssociationIds. Call once, before
-// the first description is applied; idempotent.
-void UniqueAssociation(const Napi::CallbackInfo& info) {
-  ObjectRef webrtcbin = WebRtcBinArg(info[0]);
-  static GQuark watched = g_quark_from_static_string("gst-webrtc-node-sctp-association-watch");
-  if (g_object_get_qdata(webrtcbin.get(), watched) != nullptr) return;
-  g_object_set_qdata(webrtcbin.get(), watched, GINT_TO_POINTER(1));
-  g_signal_connect(webrtcbin.get(), "element-added", G_CALLBACK(OnWebRtcBinChildAdded), nullptr);
-  // Elements already there (a description applied before this call).
-  GstIterator* children = gst_bin_iterate_elements(GST_BIN(webrtcbin.get()));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(children, &item) == GST_ITERATOR_OK) {
-    OnWebRtcBinChildAdded(GST_BIN(webrtcbin.get()), GST_ELEMENT(g_value_get_object(&item)), nullptr);
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(children);
-}
 
 // GStreamer 1.22.0's data channel can be finalized while a streaming thread of
 // its webrtcbin still uses it: the probe on its appsrc (buffered-amount) runs
@@ -520,5 +445,4 @@ void InitDataChannel(Napi::Env env, Napi::Object exports) {
   exports.Set("dataChannelUnblock", Napi::Function::New<Unblock>(env, "dataChannelUnblock"));
   exports.Set("dataChannelLimitReceive", Napi::Function::New<LimitReceive>(env, "dataChannelLimitReceive"));
   exports.Set("dataChannelDelivered", Napi::Function::New<Delivered>(env, "dataChannelDelivered"));
-  exports.Set("dataChannelUniqueAssociation", Napi::Function::New<UniqueAssociation>(env, "dataChannelUniqueAssociation"));
 }

@@ -16,6 +16,5 @@ uint32_t WatchDataChannel(GstElement* webrtcbin, GObject* channel, Dispatcher* d
 // exports.dataChannelSend(channel, string | Buffer), exports.dataChannelClose(channel),
 // exports.dataChannelBytesSent(webrtcbin, streamId), exports.dataChannelUnblock(webrtcbin),
 // exports.dataChannelLimitReceive(webrtcbin, channel, boundBytes), exports.dataChannelDelivered(channel, bytes)
-// (flow control of received messages: see ReceiveGate in data_channel.cc),
-// exports.dataChannelUniqueAssociation(webrtcbin) (one SCTP association id per webrtcbin: see AssociationIds)
+// (flow control of received messages: see ReceiveGate in data_channel.cc)
 void InitDataChannel(Napi::Env env, Napi::Object exports);

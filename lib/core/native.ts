@@ -228,8 +228,12 @@ export interface Addon {
   dataChannelLimitReceive(webrtcbin: NativeObject, channel: NativeObject, boundBytes: number): void;
   /** JS took a received message of `bytes` (the message event's `size`); -1: the channel closed, forget what it still counts. */
   dataChannelDelivered(channel: NativeObject, bytes: number): void;
-  /** Gives the webrtcbin's SCTP transport an association id no other live webrtcbin of this process has (GStreamer 1.22 draws it at random and shares associations by id). */
-  dataChannelUniqueAssociation(webrtcbin: NativeObject): void;
+  /**
+   * Prepares the webrtcbin's SCTP encoder and decoder as it adds them: an association id no other live webrtcbin of
+   * this process has (GStreamer 1.22 draws it at random and shares associations by id), and the peer's receive window
+   * capped at `sendWindowBytes` (native/sctp_send_window.cc). Idempotent.
+   */
+  prepareSctpTransport(webrtcbin: NativeObject, sendWindowBytes: number): void;
   /** Records the group of pictures (last keyframe and what follows, at most `maxBytes`) flowing through `pad`; again: sets the limit. */
   gopCacheAttach(pad: NativeObject, maxBytes: number): void;
   /** At the next buffer through `targetPad`, pushes what `cachePad` recorded first (retimed); false without a cache. */

@@ -19,6 +19,7 @@ import { nativePipeline, pipelineHandle, type Disposable } from './pipeline-hand
 import { receiveCapsFor } from './receive-feedback.js';
 import { tuneRtcpTiming } from './rtcp-timing.js';
 import { SafeEmitter, type ListenerErrorEvent } from './safe-emitter.js';
+import { prepareSctpTransport } from './sctp-transport.js';
 import { candidateMLine, checkDescription, isMdnsCandidate, isRejected, mediaMids, normalizeRemoteSdp, parseSdp, rejectAsOffered, withCandidate } from './sdp.js';
 import { NegotiationGuard } from './sdp-guard.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
@@ -295,8 +296,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     configureIceAgent(element, this.iceAgent);
     prepareIceTransports(element);
     presentDtlsCertificate(element);
-    // GStreamer 1.22 can give two webrtcbins one SCTP association (reliability, issue 10 case 9).
-    native.dataChannelUniqueAssociation(element);
+    prepareSctpTransport(element);
     const bound = new native.NativeWebRtcBin(nativePipeline(this.pipeline), element);
     try {
       this.addTurnServers(bound);
@@ -326,7 +326,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.states = { 'connection-state': 'new', 'ice-connection-state': 'new', 'ice-gathering-state': 'new' };
     const handle = pipelineHandle(this.pipeline);
     created.catch((error: unknown) => handle.reportError(error));
-    this.holdOperationsUntil(created.then(() => !this.isClosed && (prepareIceTransports(element), presentDtlsCertificate(element), this.addTurnServers(bound))));
+    this.holdOperationsUntil(created.then(() => !this.isClosed && (prepareIceTransports(element), presentDtlsCertificate(element), prepareSctpTransport(element), this.addTurnServers(bound))));
   }
 
   private attachNative(bound: NativeWebRtcBin, element: NativeObject, name: string): void {
