@@ -3,7 +3,7 @@
 // checked here, in JavaScript, before webrtcbin sees the input, and refused with
 // the error a browser gives (see docs/reliability.md for each case).
 import { InvalidStateError, OperationError } from './errors.js';
-import { attributeValues as values, isWellFormedCandidate, midOf, readSdp, type MediaDescription, type SdpReading } from './sdp.js';
+import { attributeValues as values, isRejected, isWellFormedCandidate, midOf, readSdp, type MediaDescription, type SdpReading } from './sdp.js';
 import type { SessionDescription, SignalingState } from './types.js';
 
 /** What the checks read of one description, read once (readSdp: sdp-transform, plus the lines of each section for repeats). */
@@ -106,6 +106,25 @@ export function checkMids(reading: Reading): void {
 }
 
 /**
+ * webrtcbin 1.22 builds an offer from its last local description, and skips an
+ * audio or video m-line that description rejected (port 0, not bundle-only: it
+ * keeps no transceiver for it). With a data channel m-line after it, the data
+ * channel's place is then one off, and it aborts (_add_data_channel_offer:
+ * `last_data_index == medias_len`; found by the fuzzer: an answer to an offer
+ * that rejected audio before its data channel, as a browser's after
+ * `transceiver.stop()`, then createOffer()).
+ */
+function checkRejectedBeforeData(local: Reading): void {
+  const media = local.parsed.media;
+  const application = media.findIndex((section) => section.type === 'application');
+  const rejected = media.slice(0, Math.max(application, 0)).findIndex((section) => isAudioOrVideo(section) && isRejected(section));
+  if (rejected < 0) return;
+  throw new OperationError(
+    `createOffer(): m-line ${rejected} was rejected in the last negotiation, and the data channel m-line comes after it; GStreamer 1.22 cannot offer again after that (the other side can)`,
+  );
+}
+
+/**
  * An a=ssrc is 1 to 2^32 - 1 (RFC 3550 allows 0, but webrtcbin 1.22 maps SSRC 0
  * with a g_return_if_fail that prints a CRITICAL, transport_stream_add_ssrc_map_item:
  * `ssrc != 0`; and a value from 2^32 reads as 0 or wraps; found by the fuzzer).
@@ -186,8 +205,9 @@ export class NegotiationGuard {
    * goes on in 'have-remote-offer' and, with a data channel, asserts in
    * _add_data_channel_offer once it has answered (case 3 of issue 10).
    */
-  checkCreateOffer(state: SignalingState, hasDataChannels: boolean): void {
+  checkCreateOffer(state: SignalingState, hasDataChannels: boolean, appliedLocalSdp: string | null): void {
     if (state !== 'stable' && state !== 'have-local-offer') throw new InvalidStateError(`createOffer() in signaling state ${state}: an offer can be created only in stable or have-local-offer`);
+    if (hasDataChannels && appliedLocalSdp !== null) checkRejectedBeforeData(readSdp(appliedLocalSdp));
     // webrtcbin 1.22 rebuilds the offer in the order of its last description and
     // skips the data channel m-line when it has no channel (yet): the m-lines
     // after it are then one place off, and it asserts (sdp_media_from_transceiver:

@@ -223,6 +223,8 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   private currentLocal: SessionDescription | null = null;
   private pendingRemote: SessionDescription | null = null;
   private currentRemote: SessionDescription | null = null;
+  /** The text of the local description webrtcbin was last given: what its next offer is built from. */
+  private appliedLocalSdp: string | null = null;
   /** The mids of localDescription's and remoteDescription's m-lines: every candidate needs them. */
   private localMids: (string | null)[] = [];
   private remoteMids: (string | null)[] = [];
@@ -660,7 +662,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     if (this.signaling === 'have-remote-offer' || this.signaling === 'have-local-pranswer') {
       throw new InvalidStateError(`createOffer is not allowed in signaling state ${this.signaling}`);
     }
-    this.guard.checkCreateOffer(this.signaling, this.channels.size > 0);
+    this.guard.checkCreateOffer(this.signaling, this.channels.size > 0, this.appliedLocalSdp);
     await this.sinkCapsReady();
     this.applyDefaultFec();
     this.giveRejectedSectionsCaps();
@@ -764,6 +766,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
     this.heldEvents ??= [];
     try {
       await this.request('setLocalDescription', (id) => this.native.setLocalDescription(id, type, sdp));
+      this.appliedLocalSdp = sdp;
     } finally {
       queueMicrotask(() => this.releaseHeldEvents());
     }
@@ -842,6 +845,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
 
   /** Swaps in a fresh webrtcbin element, as the old one was before any description (see rollbackElement). */
   private replaceElement(): void {
+    this.appliedLocalSdp = null;
     const pipeline = nativePipeline(this.pipeline);
     const old = this.element.native;
     const settings = REPLACED_PROPERTIES.map((property) => [property, old.get(property)] as const);
