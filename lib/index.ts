@@ -13,7 +13,7 @@ export type { ListenerErrorEvent } from './core/safe-emitter.js';
 export type * from './core/types.js';
 export { PeerConnector, type PeerConnectorEvents, type PeerConnectorOptions } from './signalling/peer-connector.js';
 export { gstreamerVersion } from './core/version.js';
-export { warmUp } from './core/warm-up.js';
+export { warmUp } from './core/warm-up-connection.js';
 export * from './signalling/index.js';
 export {
   MediaFanOut,

@@ -28,6 +28,19 @@ describe('process lifetime', () => {
     expect(run.child.exitCode).toBe(0);
   });
 
+  it('await warmUp() (plugins, certificates and a rehearsal connection of its own) leaves nothing running, and takes no name from the first WebRtcBin', async () => {
+    const script = `
+      const { warmUp, WebRtcBin } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'cjs', 'index.js'))});
+      (async () => {
+        await Promise.all([warmUp(), warmUp()]);
+        const webrtcbin = new WebRtcBin();
+        console.log(webrtcbin.element.name);
+        webrtcbin.close();
+      })();`;
+    const run = await runNode(['-e', script], 'warm-up', 20_000);
+    expect(run).toMatchObject({ code: 0, signal: null, stdout: 'webrtcbin0\n', stderr: '' });
+  });
+
   it('a playing pipeline keeps the process alive until it ends and is closed', async () => {
     const run = await runFixture('stays-alive-while-playing.cjs');
     expect(run.code).toBe(0);

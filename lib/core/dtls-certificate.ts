@@ -44,7 +44,7 @@ export function dtlsCertificatePem(now = Date.now()): string {
   return keep(makeCertificate(now, generateKeyPairSync('ec', { namedCurve: 'prime256v1' })), now);
 }
 
-/** Makes the certificate ahead of the first connection, its key on libuv's thread pool (warmUp() calls it). */
+/** Makes the certificate ahead of the first connection, its key on libuv's thread pool (prepareProcess() calls it). */
 export function prepareDtlsCertificate(): Promise<void> {
   if (made.length > 0) return Promise.resolve();
   return new Promise((resolve, reject) => {

@@ -1,17 +1,17 @@
 import { prepareDtlsCertificate } from './dtls-certificate.js';
 import { native } from './native.js';
 
-let warming: Promise<void> | undefined;
+let preparing: Promise<void> | undefined;
 
 /**
- * Prepares what every process's first WebRTC connection needs, in the
- * background: the GStreamer plugins, GStreamer's DTLS certificate (one RSA key,
+ * Prepares, in the background, what every process's first WebRTC connection
+ * needs: the GStreamer plugins, GStreamer's DTLS certificate (one RSA key,
  * which its DTLS elements make whether used or not) and the ECDSA certificate
- * connections present (lib/core/dtls-certificate.ts). The
- * first WebRtcBin starts it; await it before the first connection to make that
- * connection as fast as later ones. Idempotent.
+ * connections present (lib/core/dtls-certificate.ts). The first WebRtcBin
+ * starts it. Idempotent. (The public `warmUp()` also rehearses a connection:
+ * lib/core/warm-up-connection.ts.)
  */
-export function warmUp(): Promise<void> {
-  warming ??= Promise.all([native.warmUp(), prepareDtlsCertificate()]).then(() => undefined);
-  return warming;
+export function prepareProcess(): Promise<void> {
+  preparing ??= Promise.all([native.warmUp(), prepareDtlsCertificate()]).then(() => undefined);
+  return preparing;
 }

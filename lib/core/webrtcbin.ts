@@ -25,7 +25,7 @@ import { NegotiationGuard } from './sdp-guard.js';
 import { toStatsReport, type RtcStatsReport } from './stats.js';
 import { Track } from './track.js';
 import { checkDirection, RtpTransceiver } from './transceiver.js';
-import { warmUp } from './warm-up.js';
+import { prepareProcess } from './warm-up.js';
 import type {
   BundlePolicy,
   IceCandidate,
@@ -259,7 +259,7 @@ export class WebRtcBin extends SafeEmitter<WebRtcBinEvents> {
   constructor(options: WebRtcBinOptions = {}, internal?: { [ATTACH]: AttachTo }) {
     super();
     // The first connection needs the plugins and the DTLS certificate: prepare them now, off this thread.
-    warmUp().catch(() => undefined);
+    prepareProcess().catch(() => undefined);
     const attached = internal?.[ATTACH];
     const existing = attached !== undefined && 'element' in attached ? attached : undefined;
     const settings = existing === undefined || existing.configure === true ? checkOptions(options) : undefined;
