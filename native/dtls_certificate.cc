@@ -24,15 +24,10 @@
 
 namespace {
 
-void OnDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpointer pem) {
-  GstElementFactory* factory = gst_element_get_factory(element);
-  if (factory == nullptr || std::strcmp(GST_OBJECT_NAME(factory), "dtlssrtpdec") != 0) return;
-  g_object_set(element, "pem", static_cast<const char*>(pem), nullptr);
-}
-
-void FreePem(gpointer pem, GClosure*) { g_free(pem); }
-
 // Keeps the DTLS context of `pem` alive (see above); once per distinct PEM.
+// Making the first context can take tens of milliseconds (the first DTLS
+// element of the process makes GStreamer's RSA key when warmUp() has not), so
+// it is done here on webrtcbin's thread, never on the JS thread.
 void HoldContext(const std::string& pem) {
   static std::mutex mutex;
   static std::set<std::string> held;
@@ -45,7 +40,17 @@ void HoldContext(const std::string& pem) {
   held.insert(pem);  // `holder` is never released
 }
 
-// JS thread: connects the handler once per webrtcbin (later calls change nothing); takes no webrtcbin lock.
+void OnDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpointer pem) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (factory == nullptr || std::strcmp(GST_OBJECT_NAME(factory), "dtlssrtpdec") != 0) return;
+  HoldContext(static_cast<const char*>(pem));
+  g_object_set(element, "pem", static_cast<const char*>(pem), nullptr);
+}
+
+void FreePem(gpointer pem, GClosure*) { g_free(pem); }
+
+// JS thread: connects the handler once per webrtcbin (later calls change nothing); takes no webrtcbin lock
+// and makes nothing.
 void DtlsCertificate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ObjectRef webrtcbin = NativeObject::From(info[0]);
@@ -54,9 +59,7 @@ void DtlsCertificate(const Napi::CallbackInfo& info) {
   static GQuark given = g_quark_from_static_string("gst-webrtc-node-dtls-certificate");
   if (g_object_get_qdata(webrtcbin.get(), given) != nullptr) return;
   g_object_set_qdata(webrtcbin.get(), given, GINT_TO_POINTER(1));
-  const std::string text = info[1].As<Napi::String>().Utf8Value();
-  HoldContext(text);
-  gchar* pem = g_strdup(text.c_str());
+  gchar* pem = g_strdup(info[1].As<Napi::String>().Utf8Value().c_str());
   g_signal_connect_data(webrtcbin.get(), "deep-element-added", G_CALLBACK(OnDeepElementAdded), pem, FreePem, static_cast<GConnectFlags>(0));
 }
 
