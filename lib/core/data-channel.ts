@@ -121,6 +121,13 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
   private drainTimer: NodeJS.Timeout | undefined;
   private openTimer: NodeJS.Timeout | undefined;
   private subscription: Disposable;
+  /**
+   * The webrtcbin's SCTP transport once it has one (it keeps it): read from the
+   * webrtcbin once, because every property read of a webrtcbin waits for its
+   * lock, which its own thread holds while it works; the transport's own
+   * properties take no lock.
+   */
+  private sctpTransport: NativeObject | null = null;
 
   /** @internal Made by WebRtcBin. */
   constructor(
@@ -148,6 +155,7 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
     this.native = channel;
     this.target = target;
     this.webrtcbin = webrtcbin;
+    this.sctpTransport = null;
     this.subscription = pipelineHandle(this.pipeline).subscribe(target, 'data-channel', (event) => this.onNativeEvent(event.type, event.data));
   }
 
@@ -223,7 +231,8 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
    * GStreamer 1.22 message can carry.
    */
   get maxMessageSize(): number {
-    const transport = this.state === 'closed' ? null : (this.readFrom(this.webrtcbin, 'sctp-transport') as NativeObject | null | undefined);
+    if (this.state !== 'closed') this.sctpTransport ??= (this.readFrom(this.webrtcbin, 'sctp-transport') as NativeObject | null | undefined) ?? null;
+    const transport = this.state === 'closed' ? null : this.sctpTransport;
     const negotiatedLimit = transport ? (this.readFrom(transport, 'max-message-size') as number | undefined) : undefined;
     return typeof negotiatedLimit === 'number' && negotiatedLimit > 0 ? Math.min(negotiatedLimit, GSTREAMER_MAX_MESSAGE_SIZE) : GSTREAMER_MAX_MESSAGE_SIZE;
   }
