@@ -664,6 +664,25 @@ void NativeWebRtcBin::SetRemoteDescription(const Napi::CallbackInfo& info) { Set
 // follows. GStreamer >= 1.24 answers through add-ice-candidate-full's promise;
 // 1.22's add-ice-candidate has none, so the control thread replies once the
 // signal has returned (webrtcbin has queued the candidate by then).
+namespace {
+
+// Whether webrtcbin has add-ice-candidate-full (GStreamer 1.24), looked up once:
+// g_signal_lookup takes GLib's process-wide signal lock, which every signal
+// emission on every streaming thread takes too, and under load the JS thread
+// waited up to 71 ms for it here (figure 5).
+bool HasAddIceCandidateFull() {
+  static std::atomic<int> known{-1};
+  int value = known.load(std::memory_order_relaxed);
+  if (value >= 0) return value == 1;
+  const GType type = g_type_from_name("GstWebRTCBin");  // registered once a webrtcbin was made (ours may still be in the making)
+  if (type == 0) return false;
+  value = g_signal_lookup("add-ice-candidate-full", type) != 0 ? 1 : 0;
+  known.store(value, std::memory_order_relaxed);
+  return value == 1;
+}
+
+}  // namespace
+
 Napi::Value NativeWebRtcBin::AddIceCandidate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
@@ -672,9 +691,7 @@ Napi::Value NativeWebRtcBin::AddIceCandidate(const Napi::CallbackInfo& info) {
   RequireType(env, info[2].IsString(), "candidate must be a string");
   const guint mline = info[1].As<Napi::Number>().Uint32Value();
   const std::string candidate = info[2].As<Napi::String>().Utf8Value();
-  const GType type = g_type_from_name("GstWebRTCBin");  // registered once a webrtcbin was made (ours may still be in the making)
-  const bool hasFull = type != 0 && g_signal_lookup("add-ice-candidate-full", type) != 0;
-  if (hasFull) {
+  if (HasAddIceCandidateFull()) {
     EmitWithPromise(env, info[0], [mline, candidate](GstElement* webrtcbin, GstPromise* promise) {
       g_signal_emit_by_name(webrtcbin, "add-ice-candidate-full", mline, candidate.c_str(), promise);
     });
