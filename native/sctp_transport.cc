@@ -5,7 +5,8 @@
 // - the send window capped at `sendWindowBytes` (see sctp_send_window.cc).
 //
 // The work runs on the thread that adds them (webrtcbin's own), before they
-// start; the JS thread takes no webrtcbin lock.
+// start. On the JS thread this takes no lock of webrtcbin's own (PC_LOCK);
+// listing the children already there takes the bin's object lock for a moment.
 #include "sctp_transport.h"
 
 #include <gst/gst.h>
