@@ -27,12 +27,19 @@
 //     to the encoder instead, at most once per `keyframeIntervalMs` (0: never).
 //     Once a keyframe is asked for (so, or by the receiver's PLI/FIR), the
 //     packets sent before are not retransmitted any more: it replaces them.
+//   - rtpsession tells its upstream, so this queue, what each TWCC feedback
+//     said of each packet (its RTPTWCCPackets event: send and arrival times,
+//     size, lost): kept here until JS takes it (takeTransportFeedback), for the
+//     congestion controller's per-packet delay filter.
 // Must be called before the webrtcbin applies its first description (its RTP
 // session asks for the aux sender then).
 //
 // setPacing(webrtcbin, { rate, maxQueueMs, retransmitRate, retransmitIntervalMs, keyframeIntervalMs })
 // pacingCounts(webrtcbin) -> { packets, bytes, waitedMs, retransmissionsPassed,
 //   retransmissionsDropped, keyframesRequested } or null when not paced.
+// takeTransportFeedback(webrtcbin) -> Float64Array of [seqnum, sentMs,
+//   arrivedMs (NaN: lost), bytes] per packet reported since the last call, or
+//   null when not paced.
 #include "pacer.h"
 
 #include <gst/gst.h>
@@ -41,6 +48,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include "args.h"
 #include "gst_error.h"
@@ -65,6 +73,10 @@ constexpr double kBudgetPackets = 8;
 constexpr guint kRecentRequests = 1024;
 // Streams (SSRCs) one session's pacer follows: video, its RTX, audio.
 constexpr guint kStreams = 8;
+// Per-packet feedback kept for JS: about 10 s at 1 Mbit/s. JS takes it every
+// few tens of ms; if it stops, the oldest half goes.
+constexpr size_t kFeedbackPackets = 1024;
+constexpr size_t kFeedbackFields = 4;  // seqnum, sentMs, arrivedMs, bytes
 
 // One webrtcbin's pacing: set from JS, read by the streaming threads.
 struct Pacing {
@@ -104,6 +116,7 @@ struct Pacing {
     guint16 supersededUpTo;
   };
   Stream streams[kStreams] = {};
+  std::vector<double> feedback;  // kFeedbackFields per packet
 
   Pacing() { g_mutex_init(&lock); }
   ~Pacing() { g_mutex_clear(&lock); }
@@ -226,6 +239,41 @@ Answer AnswerRetransmission(Pacing& pacing, guint ssrc, guint seqnum) {
   return allowed ? Answer::kRetransmit : keyframe ? Answer::kKeyframe : Answer::kDrop;
 }
 
+// rtpsession's RTPTWCCPackets (gstrtpsession.c, rtpstats.c): a "packets" array
+// of RTPTWCCPacket structures, one per packet a TWCC feedback covered.
+void KeepFeedback(Pacing& pacing, const GstStructure* report) {
+  const GValue* packets = gst_structure_get_value(report, "packets");
+  // A GValueArray (deprecated in GLib, still what rtpsession sends), looked up by name.
+  if (packets == nullptr || G_VALUE_TYPE(packets) != g_type_from_name("GValueArray")) return;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  const auto* array = static_cast<const GValueArray*>(g_value_get_boxed(packets));
+  if (array == nullptr) return;
+  std::vector<double> parsed;
+  parsed.reserve(array->n_values * kFeedbackFields);
+  for (guint i = 0; i < array->n_values; i++) {
+    const GValue* value = &array->values[i];
+    if (!GST_VALUE_HOLDS_STRUCTURE(value)) continue;
+    const GstStructure* packet = gst_value_get_structure(value);
+    guint seqnum = 0, size = 0;
+    guint64 sent = GST_CLOCK_TIME_NONE, arrived = GST_CLOCK_TIME_NONE;
+    gboolean lost = FALSE;
+    if (!gst_structure_get_uint(packet, "seqnum", &seqnum) || !gst_structure_get_uint64(packet, "local-ts", &sent) || !GST_CLOCK_TIME_IS_VALID(sent)) continue;
+    gst_structure_get_uint(packet, "size", &size);
+    gst_structure_get_uint64(packet, "remote-ts", &arrived);
+    gst_structure_get_boolean(packet, "lost", &lost);
+    parsed.insert(parsed.end(), {static_cast<double>(seqnum), static_cast<double>(sent) / 1e6,
+                                 lost || !GST_CLOCK_TIME_IS_VALID(arrived) ? NAN : static_cast<double>(arrived) / 1e6, static_cast<double>(size)});
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_mutex_lock(&pacing.lock);
+  if (pacing.feedback.size() + parsed.size() > kFeedbackPackets * kFeedbackFields) {
+    const size_t drop = std::min(pacing.feedback.size(), kFeedbackPackets * kFeedbackFields / 2);
+    pacing.feedback.erase(pacing.feedback.begin(), pacing.feedback.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
+  pacing.feedback.insert(pacing.feedback.end(), parsed.begin(), parsed.end());
+  g_mutex_unlock(&pacing.lock);
+}
+
 GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* paced = static_cast<Paced*>(data);
   if ((info->type & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) != 0) {
@@ -236,6 +284,10 @@ GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
       g_mutex_lock(&paced->pacing->lock);
       SupersedeSent(*paced->pacing);
       g_mutex_unlock(&paced->pacing->lock);
+      return GST_PAD_PROBE_OK;
+    }
+    if (gst_event_has_name(event, "RTPTWCCPackets")) {
+      KeepFeedback(*paced->pacing, gst_event_get_structure(event));
       return GST_PAD_PROBE_OK;
     }
     if (!gst_event_has_name(event, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
@@ -357,10 +409,24 @@ Napi::Value PacingCounts(const Napi::CallbackInfo& info) {
   return counts;
 }
 
+Napi::Value TakeTransportFeedback(const Napi::CallbackInfo& info) {
+  ObjectRef webrtcbin = WebRtcBinArg(info[0], "takeTransportFeedback");
+  Pacing* pacing = PacingOf(webrtcbin.get());
+  if (pacing == nullptr) return info.Env().Null();
+  std::vector<double> taken;
+  g_mutex_lock(&pacing->lock);
+  taken.swap(pacing->feedback);
+  g_mutex_unlock(&pacing->lock);
+  Napi::Float64Array array = Napi::Float64Array::New(info.Env(), taken.size());
+  std::copy(taken.begin(), taken.end(), array.Data());
+  return array;
+}
+
 }  // namespace
 
 void InitPacer(Napi::Env env, Napi::Object exports) {
   exports.Set("pace", Napi::Function::New<Pace>(env, "pace"));
   exports.Set("setPacing", Napi::Function::New<SetPacing>(env, "setPacing"));
   exports.Set("pacingCounts", Napi::Function::New<PacingCounts>(env, "pacingCounts"));
+  exports.Set("takeTransportFeedback", Napi::Function::New<TakeTransportFeedback>(env, "takeTransportFeedback"));
 }

@@ -116,6 +116,33 @@ describe('the pacer on loopback', () => {
     }
   }, 40_000);
 
+  it("hands over what each TWCC feedback said of each packet: send and arrival times, size, and nothing twice", async () => {
+    const sender = new WebRtcBin();
+    const receiver = new WebRtcBin();
+    try {
+      sender.addTrack(`videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96${transportCcCaps()}`);
+      native.pace(sender.element.native); // a pacer without a controller: nothing takes the feedback but this test
+      receiver.on('track', (track) => track.link('fakesink'));
+      await PeerConnector.pair(sender, receiver);
+      const packets: number[][] = [];
+      await until(() => {
+        const batch = native.takeTransportFeedback(sender.element.native)!;
+        for (let i = 0; i < batch.length; i += 4) packets.push([...batch.subarray(i, i + 4)]);
+        return packets.length > 100;
+      }, 'feedback on 100 packets', 20_000);
+      const seqnums = new Set(packets.map(([seq]) => seq));
+      expect(seqnums.size).toBe(packets.length);
+      for (const [, sentMs, arrivedMs, bytes] of packets) {
+        expect(Number.isFinite(sentMs)).toBe(true);
+        expect(Number.isFinite(arrivedMs)).toBe(true); // loopback loses nothing
+        expect(bytes).toBeGreaterThan(12);
+      }
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+  }, 40_000);
+
   it('refuses what is not a webrtcbin, and bad settings, with a TypeError', () => {
     const sender = new WebRtcBin();
     try {
@@ -128,6 +155,8 @@ describe('the pacer on loopback', () => {
       expect(() => native.setPacing(sender.element.native, { rate: -1, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(TypeError);
       expect(() => native.setPacing(sender.element.native, { rate: Number.NaN, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(TypeError);
       expect(native.pacingCounts(sender.element.native)).toEqual({ packets: 0, bytes: 0, waitedMs: 0, retransmissionsPassed: 0, retransmissionsDropped: 0, keyframesRequested: 0 });
+      expect(native.takeTransportFeedback(sender.element.native)).toEqual(new Float64Array(0));
+      expect(() => native.takeTransportFeedback(encoder.native)).toThrow(TypeError);
     } finally {
       sender.close();
     }

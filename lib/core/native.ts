@@ -258,6 +258,8 @@ export interface Addon {
   setPacing(webrtcbin: NativeObject, settings: { rate: number; maxQueueMs: number; retransmitRate: number; retransmitIntervalMs: number; keyframeIntervalMs: number }): void;
   /** What the pacer sent, waited and let through; null when not paced. */
   pacingCounts(webrtcbin: NativeObject): { packets: number; bytes: number; waitedMs: number; retransmissionsPassed: number; retransmissionsDropped: number; keyframesRequested: number } | null;
+  /** Per-packet TWCC feedback since the last call: [seqnum, sentMs, arrivedMs (NaN: lost), bytes] per packet; null when not paced. */
+  takeTransportFeedback(webrtcbin: NativeObject): Float64Array | null;
   /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */
   controlThreads(): number;
   /** Loads the WebRTC plugins and makes the DTLS certificate on a worker thread (native/warm_up.cc). */

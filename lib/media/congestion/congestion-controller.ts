@@ -8,8 +8,15 @@ import type { WebRtcBin } from '../../core/webrtcbin.js';
 import { BandwidthEstimator, type BitrateChange } from './bandwidth-estimator.js';
 import { EncoderBitrate } from './encoder-bitrate.js';
 import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './options.js';
+import { PacketFeedbackReader } from './packet-feedback.js';
 import { Pacer, type PacerCounts } from './pacer.js';
 import { TransportFeedbackReader, type FeedbackSample } from './transport-feedback.js';
+
+/**
+ * How often a paced controller takes the per-packet feedback its pacer
+ * collected (ms): TWCC feedback comes every 50 to 100 ms.
+ */
+const PACKET_FEEDBACK_MS = 50;
 
 /** Options of a CongestionController. */
 export interface CongestionControllerOptions extends CongestionControlOptions {
@@ -65,11 +72,15 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   readonly limits: Readonly<CongestionLimits>;
   private readonly estimator: BandwidthEstimator;
   private readonly reader = new TransportFeedbackReader();
+  private readonly packetReader = new PacketFeedbackReader();
+  /** Whether per-packet feedback ever came: then it alone gives the delay, rate and loss signals. */
+  private perPacket = false;
   private readonly encoderBitrate: EncoderBitrate | null;
   private pacer: Pacer | null = null;
   private pacedAtLeast = 0;
   private roundTripMs: number | null = null;
   private readonly timer: NodeJS.Timeout;
+  private readonly packetTimer: NodeJS.Timeout;
   private polling = false;
   private isClosed = false;
   private target: number;
@@ -98,6 +109,8 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     webrtcbin.reportOutgoingBitrate({ bitrate: this.target, reason: 'increase' });
     this.timer = setInterval(() => this.poll(), this.limits.pollInterval);
     this.timer.unref(); // a controller alone does not keep the process running
+    this.packetTimer = setInterval(() => this.readPacketFeedback(), PACKET_FEEDBACK_MS);
+    this.packetTimer.unref();
     webrtcbin.once('close', () => this.close());
   }
 
@@ -140,6 +153,7 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     if (this.isClosed) return;
     this.isClosed = true;
     clearInterval(this.timer);
+    clearInterval(this.packetTimer);
     if (!this.webrtcbin.closed) this.webrtcbin.reportOutgoingBitrate(null);
     this.dispatch('close');
   }
@@ -153,18 +167,38 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
         this.polling = false;
         if (this.isClosed) return;
         const sample = this.reader.read(report, performance.now());
-        const change = this.estimator.update(sample);
-        if (change !== null) this.apply(change);
+        if (this.perPacket) {
+          // The packets already told the delay and the loss, sooner.
+          sample.transportFeedback = null;
+          sample.receiverReport = null;
+        }
+        this.estimate(sample);
         if (sample.roundTripMs !== null && sample.roundTripMs !== this.roundTripMs) {
           this.roundTripMs = sample.roundTripMs;
           this.updatePacer();
         }
-        this.dispatch('sample', sample, this.estimator.bitrate);
       },
       () => {
         this.polling = false; // closed meanwhile, or a get-stats that failed once: the next poll tries again
       },
     );
+  }
+
+  /** Takes what the pacer collected of the receiver's per-packet feedback. */
+  private readPacketFeedback(): void {
+    if (this.pacer === null || this.isClosed || this.webrtcbin.closed) return;
+    const batch = this.pacer.takeFeedback();
+    if (batch === null || batch.length === 0) return;
+    this.perPacket = true;
+    const transportFeedback = this.packetReader.read(batch);
+    if (transportFeedback === null) return;
+    this.estimate({ time: performance.now(), transportFeedback, receiverReport: null, roundTripMs: null, sendRate: null });
+  }
+
+  private estimate(sample: FeedbackSample): void {
+    const change = this.estimator.update(sample);
+    if (change !== null) this.apply(change);
+    this.dispatch('sample', sample, this.estimator.bitrate);
   }
 
   private apply(change: BitrateChange): void {

@@ -68,6 +68,18 @@ export class Pacer {
     }
   }
 
+  /**
+   * The per-packet TWCC feedback rtpsession reported since the last call (see
+   * PacketFeedbackReader), or null once the webrtcbin is gone.
+   */
+  takeFeedback(): Float64Array | null {
+    try {
+      return native.takeTransportFeedback(this.webrtcbin);
+    } catch {
+      return null; // the element was freed with its pipeline
+    }
+  }
+
   /** What it did so far (null once the webrtcbin is gone). */
   counts(): PacerCounts | null {
     try {
