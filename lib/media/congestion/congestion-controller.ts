@@ -49,8 +49,9 @@ export interface CongestionControllerEvents extends ListenerErrorEvent {
  * Bitrate that follows the link, for one sender: Google Congestion Control's
  * delay-gradient over-use detector and AIMD rate control, and its loss-based
  * controller (draft-ietf-rmcat-gcc-02), over the transport-wide congestion
- * control feedback (TWCC) and receiver reports that webrtcbin's get-stats
- * exposes. The estimate sets the encoder's target bitrate within
+ * control feedback (TWCC): per packet when paced (the pacer collects what
+ * rtpsession reports of each packet), else the statistics and receiver reports
+ * of webrtcbin's get-stats. The estimate sets the encoder's target bitrate within
  * `minBitrate`..`maxBitrate`, is told to `bitratechange` listeners (of the
  * controller and of the WebRtcBin) and appears in `webrtcbin.getStats()` as
  * the candidate pair's `availableOutgoingBitrate`.
@@ -88,7 +89,8 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   /**
    * Starts reading the WebRtcBin's statistics every `pollInterval` ms (they are
    * read on the webrtcbin's own thread; the JS thread never waits for its
-   * lock). Sets the encoder to `startBitrate` now. Closes with the WebRtcBin.
+   * lock), and its pacer's per-packet feedback every 50 ms. Sets the encoder
+   * to `startBitrate` now. Closes with the WebRtcBin.
    * @throws TypeError for bad options or an encoder whose bitrate it cannot set; InvalidStateError for a closed WebRtcBin.
    */
   constructor(

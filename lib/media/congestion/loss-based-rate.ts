@@ -9,10 +9,16 @@ const LOW_LOSS = 0.02;
 const FEEDBACK_WINDOW_MS = 300;
 /** A cut never goes below this share of what the receiver measured it got (see update). */
 const RECEIVE_RATE_FLOOR = 0.85;
+/**
+ * Growth under low loss, per second. The draft grows 5% per report, written
+ * for receiver reports about a second apart; per-packet feedback reports 10
+ * to 20 times a second, so the growth goes by time (as the delay-based rate's).
+ */
+const INCREASE_PER_SECOND = 1.08;
 
 /**
  * The loss-based bitrate limit: loss over 10% cuts it to (1 - loss/2) times
- * itself; loss under 2% raises it by 5% per report; in between (the loss a
+ * itself; loss under 2% raises it by 8% per second; in between (the loss a
  * rate near capacity causes) it holds. The sender uses the lower of this and
  * the delay-based estimate.
  *
@@ -25,6 +31,7 @@ const RECEIVE_RATE_FLOOR = 0.85;
 export class LossBasedRate {
   private rate: number;
   private lastDecrease = -Infinity;
+  private lastUpdate: number | null = null;
 
   constructor(startBitrate: number) {
     this.rate = startBitrate;
@@ -41,6 +48,8 @@ export class LossBasedRate {
    * returns 'decrease' when it cut the rate.
    */
   update(lossFraction: number, receiveRate: number | null, roundTripMs: number, now: number): 'decrease' | 'increase' | 'hold' {
+    const elapsed = this.lastUpdate === null ? 0 : Math.max(0, now - this.lastUpdate);
+    this.lastUpdate = now;
     if (lossFraction > HIGH_LOSS) {
       if (now - this.lastDecrease < FEEDBACK_WINDOW_MS + roundTripMs) return 'hold';
       const floor = receiveRate !== null && receiveRate > 0 ? RECEIVE_RATE_FLOOR * receiveRate : 0;
@@ -51,7 +60,7 @@ export class LossBasedRate {
       return 'decrease';
     }
     if (lossFraction < LOW_LOSS) {
-      this.rate *= 1.05;
+      this.rate *= INCREASE_PER_SECOND ** (elapsed / 1000);
       return 'increase';
     }
     return 'hold';
