@@ -50,5 +50,6 @@ export type { BitrateChange, BitrateChangeReason } from './media/congestion/band
 export type { CongestionControlOptions } from './media/congestion/options.js';
 export { RATE_CONTROLLED_ENCODERS, VP8_ADAPTIVE_SETTINGS } from './media/congestion/encoder-bitrate.js';
 export { transportCcCaps } from './media/congestion/transport-cc-caps.js';
+export type { ResolutionScaling } from './media/congestion/resolution-scaler.js';
 export type { PacerCounts } from './media/congestion/pacer.js';
 export { KeyframeLimiter, type KeyframeLimiterEvents } from './media/keyframe-limiter.js';

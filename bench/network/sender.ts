@@ -32,6 +32,11 @@ const ADAPTIVE_START_BITRATE = 1_000_000;
 
 /** The element name of the sender's encoder. */
 export const ENCODER = 'encoder';
+/** The capsfilter that sets the picture size the encoder gets (the controller halves it under a low target). */
+const SIZE = 'size';
+const WIDTH = 640;
+const HEIGHT = 480;
+const FRAMERATE = 30;
 /** A sink beside the payloader that counts the frames encoded (a CPU-starved encoder makes fewer than 30 a second). */
 export const ENCODED = 'encoded';
 
@@ -46,7 +51,13 @@ export interface NetworkSender {
 interface CongestionApi {
   CongestionController: new (
     webrtcbin: WebRtcBin,
-    options: { encoder: Element; minBitrate: number; maxBitrate: number; startBitrate: number },
+    options: {
+      encoder: Element;
+      minBitrate: number;
+      maxBitrate: number;
+      startBitrate: number;
+      resolution?: { capsfilter: Element; width: number; height: number; framerate: number };
+    },
   ) => { close(): void };
   /** A pipeline fragment for after the payloader, ` ! capsfilter ...`: the transport-cc header extension. */
   transportCcCaps(): string;
@@ -68,7 +79,9 @@ export function adaptBitrate(api: CongestionApi | null, webrtcbin: WebRtcBin, en
   const element = webrtcbin.pipeline.getElement(encoder);
   if (api === null || element === null) return null;
   const { minBitrate, maxBitrate, startBitrate } = options;
-  return new api.CongestionController(webrtcbin, { encoder: element, minBitrate, maxBitrate, startBitrate });
+  const capsfilter = webrtcbin.pipeline.getElement(SIZE);
+  const resolution = capsfilter === null ? undefined : { capsfilter, width: WIDTH, height: HEIGHT, framerate: FRAMERATE };
+  return new api.CongestionController(webrtcbin, { encoder: element, minBitrate, maxBitrate, startBitrate, resolution });
 }
 
 /** A WebRtcBin sending a moving 640x480 test picture at 30 fps in VP8, like Chromium's fake camera. */
@@ -83,8 +96,8 @@ export function createNetworkSender(options: NetworkSenderOptions = {}): Network
   };
   const webrtcbin = new WebRtcBin();
   webrtcbin.addTrack(
-    'videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=640,height=480,framerate=30/1 ' +
-      `! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate}${api === null ? '' : ` ${api.VP8_ADAPTIVE_SETTINGS}`} ! tee name=encoded-split ` +
+    `videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FRAMERATE}/1 ` +
+      `! videoscale ! capsfilter name=${SIZE} caps=video/x-raw,width=${WIDTH},height=${HEIGHT} ! vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${settings.startBitrate}${api === null ? '' : ` ${api.VP8_ADAPTIVE_SETTINGS}`} ! tee name=encoded-split ` +
       `! queue ! rtpvp8pay pt=96${api?.transportCcCaps() ?? ''} encoded-split. ! queue ! fakesink name=${ENCODED} sync=false async=false`,
   );
   const controller = adaptBitrate(api, webrtcbin, ENCODER, settings);

@@ -10,6 +10,7 @@ import { EncoderBitrate } from './encoder-bitrate.js';
 import { congestionLimits, type CongestionControlOptions, type CongestionLimits } from './options.js';
 import { PacketFeedbackReader } from './packet-feedback.js';
 import { Pacer, type PacerCounts } from './pacer.js';
+import { ResolutionScaler, type ResolutionScaling } from './resolution-scaler.js';
 import { TransportFeedbackReader, type FeedbackSample } from './transport-feedback.js';
 
 /**
@@ -33,6 +34,14 @@ export interface CongestionControllerOptions extends CongestionControlOptions {
    * session, so make the controller before the first negotiation.
    */
   pacing?: boolean;
+  /**
+   * Where the picture size follows the target: a capsfilter after a
+   * videoscale, before the encoder, and the full size. Under a target too low
+   * for the full size (see ResolutionScaling.minBitsPerPixel) the picture is
+   * halved in both dimensions, at most twice; it grows back once the target
+   * has allowed it for 2 s. Default: the size never changes.
+   */
+  resolution?: ResolutionScaling;
 }
 
 /** Events of a CongestionController. */
@@ -77,6 +86,7 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   /** Whether per-packet feedback ever came: then it alone gives the delay, rate and loss signals. */
   private perPacket = false;
   private readonly encoderBitrate: EncoderBitrate | null;
+  private readonly scaler: ResolutionScaler | null;
   private pacer: Pacer | null = null;
   private pacedAtLeast = 0;
   private roundTripMs: number | null = null;
@@ -105,8 +115,10 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     this.limits = congestionLimits(options);
     this.encoderBitrate = options.encoder === undefined ? null : new EncoderBitrate(webrtcbin.pipeline, options.encoder);
     this.estimator = new BandwidthEstimator(this.limits, boundByReceiveRate && this.encoderBitrate !== null);
+    this.scaler = options.resolution === undefined ? null : new ResolutionScaler(webrtcbin.pipeline, options.resolution);
     this.target = this.limits.startBitrate;
     this.encoderBitrate?.set(this.target);
+    this.scaler?.update(this.target, performance.now());
     if (options.pacing !== false) this.attachPacer(webrtcbin.element.native);
     webrtcbin.reportOutgoingBitrate({ bitrate: this.target, reason: 'increase' });
     this.timer = setInterval(() => this.poll(), this.limits.pollInterval);
@@ -119,6 +131,11 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   /** The current target bitrate, bit/s. */
   get bitrate(): number {
     return this.target;
+  }
+
+  /** The picture size now, with the `resolution` option; else null. */
+  get resolution(): { width: number; height: number } | null {
+    return this.scaler?.resolution ?? null;
   }
 
   /** What the pacer did so far; null without pacing. */
@@ -200,6 +217,7 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
   private estimate(sample: FeedbackSample): void {
     const change = this.estimator.update(sample);
     if (change !== null) this.apply(change);
+    this.scaler?.update(this.target, sample.time);
     this.dispatch('sample', sample, this.estimator.bitrate);
   }
 

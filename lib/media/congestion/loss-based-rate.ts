@@ -22,11 +22,13 @@ const INCREASE_PER_SECOND = 1.08;
  * rate near capacity causes) it holds. The sender uses the lower of this and
  * the delay-based estimate.
  *
- * One addition to the draft: when the receive rate is known (TWCC), a cut
- * stops at 0.85 times it. Loss that heavy means the link is saturated, so what
- * arrives is its capacity; without the floor, the reports that still show the
- * loss of the queue draining (a round trip plus a feedback window later) cut
- * again and again, far below the capacity.
+ * Two additions to the draft, when the receive rate is known (TWCC). Loss
+ * that heavy means the link is saturated, so what arrives is its capacity: a
+ * cut goes at least down to it (from a limit far above the estimate, the
+ * draft's cuts took seconds to matter while the sender overfilled the link),
+ * and stops at 0.85 times it (without that floor, the reports that still show
+ * the loss of the queue draining, a round trip plus a feedback window later,
+ * cut again and again, far below the capacity).
  */
 export class LossBasedRate {
   private rate: number;
@@ -52,10 +54,11 @@ export class LossBasedRate {
     this.lastUpdate = now;
     if (lossFraction > HIGH_LOSS) {
       if (now - this.lastDecrease < FEEDBACK_WINDOW_MS + roundTripMs) return 'hold';
-      const floor = receiveRate !== null && receiveRate > 0 ? RECEIVE_RATE_FLOOR * receiveRate : 0;
-      const cut = this.rate * (1 - 0.5 * lossFraction);
+      const known = receiveRate !== null && receiveRate > 0;
+      // Loss this heavy: what arrives is what the link carries, so the cut goes at least to it.
+      const cut = Math.min(this.rate * (1 - 0.5 * lossFraction), known ? receiveRate : Infinity);
       if (cut >= this.rate) return 'hold';
-      this.rate = Math.max(cut, Math.min(this.rate, floor));
+      this.rate = Math.max(cut, Math.min(this.rate, known ? RECEIVE_RATE_FLOOR * receiveRate : 0));
       this.lastDecrease = now;
       return 'decrease';
     }
