@@ -27,6 +27,11 @@
 //     to the encoder instead, at most once per `keyframeIntervalMs` (0: never).
 //     Once a keyframe is asked for (so, or by the receiver's PLI/FIR), the
 //     packets sent before are not retransmitted any more: it replaces them.
+//   - skipPacerBacklog(webrtcbin), once the transport has connected: until
+//     then webrtcbin holds its RTP path, and a live encoder's frames pile up
+//     here (measured: 1 s, 123 KB, for a first connection to Chromium that
+//     took 1.25 s), to leave at 2.5 times the target the moment it opens. The
+//     packets queued by then are dropped instead, and a keyframe asked for.
 //   - rtpsession tells its upstream, so this queue, what each TWCC feedback
 //     said of each packet (its RTPTWCCPackets event: send and arrival times,
 //     size, lost): kept here until JS takes it (takeTransportFeedback), for the
@@ -34,9 +39,10 @@
 // Must be called before the webrtcbin applies its first description (its RTP
 // session asks for the aux sender then).
 //
+// skipPacerBacklog(webrtcbin): see above.
 // setPacing(webrtcbin, { rate, maxQueueMs, retransmitRate, retransmitIntervalMs, keyframeIntervalMs })
 // pacingCounts(webrtcbin) -> { packets, bytes, waitedMs, retransmissionsPassed,
-//   retransmissionsDropped, keyframesRequested } or null when not paced.
+//   retransmissionsDropped, keyframesRequested, backlogDropped } or null when not paced.
 // takeTransportFeedback(webrtcbin) -> Float64Array of [seqnum, sentMs,
 //   arrivedMs (NaN: lost), bytes] per packet reported since the last call, or
 //   null when not paced.
@@ -93,6 +99,9 @@ struct Pacing {
   std::atomic<uint64_t> retransmissionsPassed{0};
   std::atomic<uint64_t> retransmissionsDropped{0};
   std::atomic<uint64_t> keyframesRequested{0};
+  std::atomic<uint64_t> backlogDropped{0};
+  // Bumped by skipPacerBacklog; each aux sender then drops what it holds.
+  std::atomic<unsigned> skipGeneration{0};
 
   struct Request {
     bool used;
@@ -126,18 +135,31 @@ struct Pacing {
 
 using SharedPacing = std::shared_ptr<Pacing>;
 
-// The state of one aux sender (a queue); owned by the probe on its src pad.
+// The state of one aux sender (a queue), shared by the probes on its two pads.
 struct Paced {
   SharedPacing pacing;
-  GstElement* queue;  // not referenced: the probe lives on its pad
-  gint64 nextSendUs = 0;
+  GstElement* queue;  // not referenced: the probes live on its pads
+  gint64 nextSendUs = 0;  // src thread
+  std::atomic<guint64> newestInPts{GST_CLOCK_TIME_NONE};  // the last buffer in (sink thread)
+  unsigned skipGeneration = 0;  // src thread
+  GstClockTime skipUpToPts = GST_CLOCK_TIME_NONE;  // src thread: drop buffers up to this
 };
+using SharedPaced = std::shared_ptr<Paced>;
+
+void FreePaced(gpointer data) { delete static_cast<SharedPaced*>(data); }
+Paced& PacedOf(gpointer data) { return **static_cast<SharedPaced*>(data); }
 
 bool Flushing(GstPad* pad) {
   GST_OBJECT_LOCK(pad);
   const bool flushing = GST_PAD_IS_FLUSHING(pad);
   GST_OBJECT_UNLOCK(pad);
   return flushing;
+}
+
+// The upstream event an encoder takes as a keyframe request (rtpsession makes the same for a PLI).
+GstStructure* NewKeyframeRequest() {
+  return gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE, "count",
+                           G_TYPE_UINT, 0u, nullptr);
 }
 
 // The stream entry of `ssrc` (taken over when all are used); under the lock.
@@ -172,6 +194,35 @@ void SupersedeSent(Pacing& pacing) {
     stream.superseded = true;
     stream.supersededUpTo = stream.lastSent;
   }
+}
+
+// On the src thread: whether the buffer was queued before skipPacerBacklog; the
+// first one dropped asks for a keyframe, and nothing sent before is retransmitted.
+bool DropIfBacklog(GstPad* pad, Paced& paced, GstBuffer* buffer) {
+  Pacing& pacing = *paced.pacing;
+  const unsigned generation = pacing.skipGeneration.load();
+  bool first = false;
+  if (generation != paced.skipGeneration) {
+    paced.skipGeneration = generation;
+    paced.skipUpToPts = paced.newestInPts.load();
+    first = true;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID(paced.skipUpToPts)) return false;
+  if (!GST_BUFFER_PTS_IS_VALID(buffer) || GST_BUFFER_PTS(buffer) > paced.skipUpToPts) {
+    paced.skipUpToPts = GST_CLOCK_TIME_NONE;  // the backlog is gone
+    return false;
+  }
+  pacing.backlogDropped++;
+  if (first) {
+    NoteSent(pacing, buffer);  // as if sent, so that its NACK is refused with the rest
+    g_mutex_lock(&pacing.lock);
+    SupersedeSent(pacing);
+    g_mutex_unlock(&pacing.lock);
+    pacing.keyframesRequested++;
+    // Up through the queue to the encoder, as a receiver's PLI would go.
+    gst_pad_send_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, NewKeyframeRequest()));
+  }
+  return true;
 }
 
 // On the queue's streaming thread: waits until this packet's send time.
@@ -275,7 +326,7 @@ void KeepFeedback(Pacing& pacing, const GstStructure* report) {
 }
 
 GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-  auto* paced = static_cast<Paced*>(data);
+  Paced* paced = &PacedOf(data);
   if ((info->type & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) != 0) {
     GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
     if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
@@ -304,13 +355,12 @@ GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
         break;
     }
     // Goes on upstream as a receiver's PLI would (rtpsession makes the same event).
-    GstStructure* keyframe = gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN,
-                                               TRUE, "count", G_TYPE_UINT, 0u, nullptr);
     gst_event_unref(event);
-    GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, keyframe);
+    GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, NewKeyframeRequest());
     return GST_PAD_PROBE_OK;
   }
   if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
+    if (DropIfBacklog(pad, *paced, GST_PAD_PROBE_INFO_BUFFER(info))) return GST_PAD_PROBE_DROP;
     NoteSent(*paced->pacing, GST_PAD_PROBE_INFO_BUFFER(info));
     WaitToSend(pad, *paced, gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info)));
   } else if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0) {
@@ -319,9 +369,15 @@ GstPadProbeReturn OnQueueSrc(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
   return GST_PAD_PROBE_OK;
 }
 
-// On the queue's sink pad: a list (a payloader's whole frame) goes in packet by
-// packet, so that the pacer spaces the packets, not the frames.
-GstPadProbeReturn SplitList(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+// On the queue's sink pad: notes the newest timestamp in; a list (a payloader's
+// whole frame) goes in packet by packet, so that the pacer spaces the packets,
+// not the frames.
+GstPadProbeReturn OnQueueSink(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
+    const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (GST_CLOCK_TIME_IS_VALID(pts)) PacedOf(data).newestInPts = pts;
+    return GST_PAD_PROBE_OK;
+  }
   GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
   GstFlowReturn flow = GST_FLOW_OK;
   const guint length = gst_buffer_list_length(list);
@@ -339,13 +395,16 @@ GstElement* OnRequestAuxSender(GstElement* webrtcbin, GObject*, gpointer) {
   GstElement* queue = gst_element_factory_make("queue", "pacer");
   if (queue == nullptr) return nullptr;
   g_object_set(queue, "max-size-buffers", 0u, "max-size-time", static_cast<guint64>(0), "max-size-bytes", kQueueBytes, "leaky", 2, "silent", TRUE, nullptr);
+  auto paced = std::make_shared<Paced>();
+  paced->pacing = *shared;
+  paced->queue = queue;
   GstPad* src = gst_element_get_static_pad(queue, "src");
   gst_pad_add_probe(
       src, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM), OnQueueSrc,
-      new Paced{*shared, queue}, [](gpointer data) { delete static_cast<Paced*>(data); });
+      new SharedPaced(paced), FreePaced);
   gst_object_unref(src);
   GstPad* sink = gst_element_get_static_pad(queue, "sink");
-  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER_LIST, SplitList, nullptr, nullptr);
+  gst_pad_add_probe(sink, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), OnQueueSink, new SharedPaced(paced), FreePaced);
   gst_object_unref(sink);
   return queue;  // floating; webrtcbin takes it
 }
@@ -406,7 +465,15 @@ Napi::Value PacingCounts(const Napi::CallbackInfo& info) {
   counts.Set("retransmissionsPassed", static_cast<double>(pacing->retransmissionsPassed.load()));
   counts.Set("retransmissionsDropped", static_cast<double>(pacing->retransmissionsDropped.load()));
   counts.Set("keyframesRequested", static_cast<double>(pacing->keyframesRequested.load()));
+  counts.Set("backlogDropped", static_cast<double>(pacing->backlogDropped.load()));
   return counts;
+}
+
+void SkipPacerBacklog(const Napi::CallbackInfo& info) {
+  ObjectRef webrtcbin = WebRtcBinArg(info[0], "skipPacerBacklog");
+  Pacing* pacing = PacingOf(webrtcbin.get());
+  if (pacing == nullptr) throw Napi::TypeError::New(info.Env(), "skipPacerBacklog: the webrtcbin is not paced (call pace() first)");
+  pacing->skipGeneration++;
 }
 
 Napi::Value TakeTransportFeedback(const Napi::CallbackInfo& info) {
@@ -428,5 +495,6 @@ void InitPacer(Napi::Env env, Napi::Object exports) {
   exports.Set("pace", Napi::Function::New<Pace>(env, "pace"));
   exports.Set("setPacing", Napi::Function::New<SetPacing>(env, "setPacing"));
   exports.Set("pacingCounts", Napi::Function::New<PacingCounts>(env, "pacingCounts"));
+  exports.Set("skipPacerBacklog", Napi::Function::New<SkipPacerBacklog>(env, "skipPacerBacklog"));
   exports.Set("takeTransportFeedback", Napi::Function::New<TakeTransportFeedback>(env, "takeTransportFeedback"));
 }

@@ -116,6 +116,29 @@ describe('the pacer on loopback', () => {
     }
   }, 40_000);
 
+  it('drops what the encoder made while the transport connected, and the receiver starts from the keyframe asked for in its place', async () => {
+    const sender = new WebRtcBin();
+    const receiver = new WebRtcBin();
+    try {
+      // No natural keyframe for 100 s: the receiver decodes only if the requested one comes.
+      sender.addTrack(
+        `videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc name=enc deadline=1 keyframe-max-dist=3000 ${VP8_ADAPTIVE_SETTINGS} ! rtpvp8pay pt=96${transportCcCaps()}`,
+      );
+      const control = new CongestionController(sender, { encoder: sender.pipeline.getElement('enc')! });
+      await sender.pipeline.play();
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // a slow signalling channel
+      receiver.on('track', (track) => track.link('rtpvp8depay ! vp8dec ! fakesink name=frames sync=false async=false'));
+      await PeerConnector.pair(sender, receiver);
+      await until(() => ((receiver.pipeline.getElement('frames')?.get('stats') as { rendered?: number } | undefined)?.rendered ?? 0) > 30, 'the receiver decodes 30 frames', 20_000);
+      const counts = control.pacing!;
+      expect(counts.backlogDropped).toBeGreaterThan(0);
+      expect(counts.keyframesRequested).toBeGreaterThanOrEqual(1);
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+  }, 40_000);
+
   it("hands over what each TWCC feedback said of each packet: send and arrival times, size, and nothing twice", async () => {
     const sender = new WebRtcBin();
     const receiver = new WebRtcBin();
@@ -154,7 +177,17 @@ describe('the pacer on loopback', () => {
       native.pace(sender.element.native); // once is enough; again does nothing
       expect(() => native.setPacing(sender.element.native, { rate: -1, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(TypeError);
       expect(() => native.setPacing(sender.element.native, { rate: Number.NaN, maxQueueMs: 500, retransmitRate: 1e5, retransmitIntervalMs: 10, keyframeIntervalMs: 1000 })).toThrow(TypeError);
-      expect(native.pacingCounts(sender.element.native)).toEqual({ packets: 0, bytes: 0, waitedMs: 0, retransmissionsPassed: 0, retransmissionsDropped: 0, keyframesRequested: 0 });
+      expect(native.pacingCounts(sender.element.native)).toEqual({
+        packets: 0,
+        bytes: 0,
+        waitedMs: 0,
+        retransmissionsPassed: 0,
+        retransmissionsDropped: 0,
+        keyframesRequested: 0,
+        backlogDropped: 0,
+      });
+      native.skipPacerBacklog(sender.element.native); // nothing held: nothing happens
+      expect(() => native.skipPacerBacklog(encoder.native)).toThrow(TypeError);
       expect(native.takeTransportFeedback(sender.element.native)).toEqual(new Float64Array(0));
       expect(() => native.takeTransportFeedback(encoder.native)).toThrow(TypeError);
     } finally {

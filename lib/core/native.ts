@@ -257,7 +257,11 @@ export interface Addon {
   /** The pacer's policy: bit/s, ms, bit/s of retransmissions, ms between two retransmissions of a packet, ms between two keyframe requests made for refused retransmissions. @throws TypeError when not paced. */
   setPacing(webrtcbin: NativeObject, settings: { rate: number; maxQueueMs: number; retransmitRate: number; retransmitIntervalMs: number; keyframeIntervalMs: number }): void;
   /** What the pacer sent, waited and let through; null when not paced. */
-  pacingCounts(webrtcbin: NativeObject): { packets: number; bytes: number; waitedMs: number; retransmissionsPassed: number; retransmissionsDropped: number; keyframesRequested: number } | null;
+  pacingCounts(
+    webrtcbin: NativeObject,
+  ): { packets: number; bytes: number; waitedMs: number; retransmissionsPassed: number; retransmissionsDropped: number; keyframesRequested: number; backlogDropped: number } | null;
+  /** The pacer drops what it holds now and asks for a keyframe (call once the transport has connected). @throws TypeError when not paced. */
+  skipPacerBacklog(webrtcbin: NativeObject): void;
   /** Per-packet TWCC feedback since the last call: [seqnum, sentMs, arrivedMs (NaN: lost), bytes] per packet; null when not paced. */
   takeTransportFeedback(webrtcbin: NativeObject): Float64Array | null;
   /** Pipelines of this thread whose native control thread runs: open ones, and closed ones still stopping. */

@@ -126,6 +126,13 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     this.packetTimer = setInterval(() => this.readPacketFeedback(), PACKET_FEEDBACK_MS);
     this.packetTimer.unref();
     webrtcbin.once('close', () => this.close());
+    const onConnection = (state: string) => {
+      if (state !== 'connected') return;
+      webrtcbin.off('connectionstatechange', onConnection);
+      // What the encoder made while the transport was connecting is stale: a keyframe replaces it.
+      this.pacer?.skipBacklog();
+    };
+    webrtcbin.on('connectionstatechange', onConnection);
   }
 
   /** The current target bitrate, bit/s. */

@@ -32,8 +32,10 @@ export interface PacerCounts {
   /** Retransmission requests (one per NACKed packet) let through to the RTX sender, and dropped. */
   retransmissionsPassed: number;
   retransmissionsDropped: number;
-  /** Keyframe requests it sent to the encoder in place of refused retransmissions. */
+  /** Keyframe requests it sent to the encoder: in place of refused retransmissions, and of the backlog it dropped. */
   keyframesRequested: number;
+  /** Packets dropped by skipBacklog(). */
+  backlogDropped: number;
 }
 
 /**
@@ -65,6 +67,20 @@ export class Pacer {
       native.setPacing(this.webrtcbin, settings);
     } catch {
       // the element was freed with its pipeline: nothing left to pace
+    }
+  }
+
+  /**
+   * Drops the packets it holds and asks the encoder for a keyframe. Call once
+   * the transport has connected: until then webrtcbin holds its RTP path, and
+   * what a live encoder made meanwhile (a second of video for a connection
+   * that takes a second) would otherwise leave at 2.5 × the target at once.
+   */
+  skipBacklog(): void {
+    try {
+      native.skipPacerBacklog(this.webrtcbin);
+    } catch {
+      // the element was freed with its pipeline
     }
   }
 
