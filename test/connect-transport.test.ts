@@ -125,6 +125,9 @@ describe('connection transports', () => {
     // still adding candidates; GStreamer's ICE transport then stayed `checking` for good, and DTLS never
     // started. Without the fix, 2 runs of 3 here had a stuck pair; fan-out viewers stuck one in 300 to 1000 at the default pacing.
     const stuck: string[] = [];
+    const slow: string[] = [];
+    const states = ([a, b]: [WebRtcBin, WebRtcBin]) =>
+      `offerer ICE ${a.iceConnectionState}, DTLS ${a.connectionState}; answerer ICE ${b.iceConnectionState}, DTLS ${b.connectionState}`;
     // Bounded in time, so that a loaded machine still gets the list of stuck pairs, not a test timeout.
     const deadline = Date.now() + 180_000;
     let rounds = 0;
@@ -138,12 +141,20 @@ describe('connection transports', () => {
       await Promise.all(pairs.map(([a, b]) => PeerConnector.pair(a, b)));
       const connected = ([a, b]: [WebRtcBin, WebRtcBin]) => a.connectionState === 'connected' && b.connectionState === 'connected';
       await until(() => pairs.every(connected), 'every pair of the round is connected', 15_000).catch(() => undefined);
-      for (const [a, b] of pairs.filter((pair) => !connected(pair))) {
-        stuck.push(`round ${round}: offerer ICE ${a.iceConnectionState}, DTLS ${a.connectionState}; answerer ICE ${b.iceConnectionState}, DTLS ${b.connectionState}`);
+      // On a loaded 2-core CI machine, 2 pairs of about 2,000 had ICE completed and DTLS still
+      // connecting after 15 s (2026-12-02, not reproduced here with the machine loaded). OpenSSL
+      // resends a lost handshake flight after 1, 2, 4, 8 and 16 s, so a few lost flights take that
+      // long: such a pair gets 45 s more, and is named as slow; one that never connects fails the test.
+      const late = pairs.filter((pair) => !connected(pair));
+      if (late.length > 0) {
+        await until(() => late.every(connected), 'the late pairs of the round connect', 45_000).catch(() => undefined);
+        for (const pair of late.filter(connected)) slow.push(`round ${round}: ${states(pair)} after 15 s, connected within 60 s`);
       }
+      for (const pair of late.filter((pair) => !connected(pair))) stuck.push(`round ${round}: ${states(pair)} after 60 s`);
       for (const webrtcbin of opened.splice(0)) webrtcbin.close();
     }
+    if (slow.length > 0) console.log(`burst: ${slow.length} slow pair(s): ${slow.join('; ')}`);
     expect(stuck, stuck.join('; ')).toEqual([]);
     expect(rounds).toBeGreaterThan(0);
-  }, 240_000);
+  }, 300_000);
 });
