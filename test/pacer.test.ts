@@ -116,6 +116,27 @@ describe('the pacer on loopback', () => {
     }
   }, 40_000);
 
+  it("drives its controller from the per-packet feedback, not only from getStats polls", async () => {
+    const sender = new WebRtcBin();
+    const receiver = new WebRtcBin();
+    try {
+      sender.addTrack(`videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc name=enc deadline=1 ${VP8_ADAPTIVE_SETTINGS} ! rtpvp8pay pt=96${transportCcCaps()}`);
+      // getStats once a second: in 3 s at most 3 or 4 of its samples can carry TWCC feedback.
+      const control = new CongestionController(sender, { encoder: sender.pipeline.getElement('enc')!, pollInterval: 1000 });
+      let withFeedback = 0;
+      control.on('sample', (sample) => {
+        if (sample.transportFeedback !== null) withFeedback++;
+      });
+      receiver.on('track', (track) => track.link('fakesink'));
+      await PeerConnector.pair(sender, receiver);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(withFeedback).toBeGreaterThan(10);
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+  }, 40_000);
+
   it('drops what the encoder made while the transport connected, and the receiver starts from the keyframe asked for in its place', async () => {
     const sender = new WebRtcBin();
     const receiver = new WebRtcBin();
