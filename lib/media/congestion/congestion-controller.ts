@@ -126,14 +126,15 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     this.packetTimer = setInterval(() => this.readPacketFeedback(), PACKET_FEEDBACK_MS);
     this.packetTimer.unref();
     webrtcbin.once('close', () => this.close());
-    const onConnection = (state: string) => {
-      if (state !== 'connected') return;
-      webrtcbin.off('connectionstatechange', onConnection);
-      // What the encoder made while the transport was connecting is stale: a keyframe replaces it.
-      this.pacer?.skipBacklog();
-    };
-    webrtcbin.on('connectionstatechange', onConnection);
+    webrtcbin.on('connectionstatechange', this.onConnectionState);
   }
+
+  /** At the first `connected`: what the encoder made while the transport was connecting is stale, a keyframe replaces it. */
+  private readonly onConnectionState = (state: string): void => {
+    if (state !== 'connected') return;
+    this.webrtcbin.off('connectionstatechange', this.onConnectionState);
+    this.pacer?.skipBacklog();
+  };
 
   /** The current target bitrate, bit/s. */
   get bitrate(): number {
@@ -180,6 +181,7 @@ export class CongestionController extends SafeEmitter<CongestionControllerEvents
     this.isClosed = true;
     clearInterval(this.timer);
     clearInterval(this.packetTimer);
+    this.webrtcbin.off('connectionstatechange', this.onConnectionState);
     if (!this.webrtcbin.closed) this.webrtcbin.reportOutgoingBitrate(null);
     this.dispatch('close');
   }
