@@ -26,16 +26,22 @@ const DEFAULT_START_BITRATE = 1_000_000;
 const DEFAULT_POLL_INTERVAL_MS = 200;
 
 /**
+ * `value`, or `fallback` when it is undefined, as a positive finite number.
+ * @throws TypeError naming `label` otherwise.
+ */
+export function positiveOption(value: unknown, fallback: number | undefined, label: string): number {
+  const number = value ?? fallback;
+  if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0) throw new TypeError(`${label} must be a positive number`);
+  return number;
+}
+
+/**
  * Checks the options and applies the defaults.
  * @throws TypeError for a value that is not a positive number, or min > max.
  */
 export function congestionLimits(options: CongestionControlOptions = {}, what = 'congestionControl'): CongestionLimits {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${what} must be an object`);
-  const positive = (name: keyof CongestionControlOptions, fallback: number): number => {
-    const value = options[name] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TypeError(`${what}.${name} must be a positive number`);
-    return value;
-  };
+  const positive = (name: keyof CongestionControlOptions, fallback: number): number => positiveOption(options[name], fallback, `${what}.${name}`);
   const minBitrate = positive('minBitrate', DEFAULT_MIN_BITRATE);
   const maxBitrate = positive('maxBitrate', Math.max(DEFAULT_MAX_BITRATE, minBitrate));
   if (minBitrate > maxBitrate) throw new TypeError(`${what}.minBitrate (${minBitrate}) is above maxBitrate (${maxBitrate})`);

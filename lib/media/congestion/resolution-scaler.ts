@@ -5,8 +5,9 @@
 // then (its quality scaler, driven by the encoder's quantizer, which GStreamer
 // 1.22's encoders do not report); here the rule goes by bits per pixel.
 import { branchesOf, ignoreOutcome } from '../../core/branch.js';
-import type { Element } from '../../core/element.js';
+import { Element } from '../../core/element.js';
 import type { Pipeline } from '../../core/pipeline.js';
+import { positiveOption } from './options.js';
 
 /** Where a CongestionController sets the picture size: a capsfilter after a videoscale, before the encoder. */
 export interface ResolutionScaling {
@@ -51,16 +52,13 @@ export class ResolutionScaler {
   /** The step the target has allowed since when, before a step up is taken. */
   private pendingUp: { step: number; since: number } | null = null;
 
-  /** @throws TypeError for sizes or rates that are not positive numbers. */
+  /** @throws TypeError for a capsfilter that is not an Element, or sizes or rates that are not positive numbers. */
   constructor(
     private readonly pipeline: Pipeline,
     private readonly options: ResolutionScaling,
   ) {
-    const positive = (name: keyof ResolutionScaling, fallback?: number): number => {
-      const value = options[name] ?? fallback;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TypeError(`resolution.${name} must be a positive number`);
-      return value;
-    };
+    if (typeof options !== 'object' || options === null || !(options.capsfilter instanceof Element)) throw new TypeError('resolution.capsfilter must be an Element');
+    const positive = (name: keyof ResolutionScaling, fallback?: number): number => positiveOption(options[name], fallback, `resolution.${name}`);
     this.size = {
       width: positive('width'),
       height: positive('height'),
