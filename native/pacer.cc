@@ -197,7 +197,7 @@ void SupersedeSent(Pacing& pacing) {
 }
 
 // On the src thread: whether the buffer was queued before skipPacerBacklog; the
-// first one dropped asks for a keyframe, and nothing sent before is retransmitted.
+// first one dropped asks for a keyframe, and no dropped or earlier packet is retransmitted.
 bool DropIfBacklog(GstPad* pad, Paced& paced, GstBuffer* buffer) {
   Pacing& pacing = *paced.pacing;
   const unsigned generation = pacing.skipGeneration.load();
@@ -213,11 +213,12 @@ bool DropIfBacklog(GstPad* pad, Paced& paced, GstBuffer* buffer) {
     return false;
   }
   pacing.backlogDropped++;
+  // As if sent and replaced by the keyframe: a NACK for it is refused, not answered with a stale packet.
+  NoteSent(pacing, buffer);
+  g_mutex_lock(&pacing.lock);
+  SupersedeSent(pacing);
+  g_mutex_unlock(&pacing.lock);
   if (first) {
-    NoteSent(pacing, buffer);  // as if sent, so that its NACK is refused with the rest
-    g_mutex_lock(&pacing.lock);
-    SupersedeSent(pacing);
-    g_mutex_unlock(&pacing.lock);
     pacing.keyframesRequested++;
     // Up through the queue to the encoder, as a receiver's PLI would go.
     gst_pad_send_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, NewKeyframeRequest()));
