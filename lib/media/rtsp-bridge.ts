@@ -191,6 +191,8 @@ export class RtspBridge extends SafeEmitter<RtspBridgeEvents> {
     this.currentState = 'connecting';
     this.attemptStartedAt = Date.now();
     const started = new Promise<void>((resolve, reject) => (this.startWaiter = { resolve, reject }));
+    // It can reject while fanOut.start() is still awaited below; it is awaited then, so that is not unhandled.
+    started.catch(() => undefined);
     this.watchTimer = setInterval(() => this.watch(), WATCH_INTERVAL_MS);
     try {
       await this.fanOut.start();
